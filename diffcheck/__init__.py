@@ -1,0 +1,35 @@
+"""diffcheck: verify derivatives three ways and compare them element by element.
+
+An expression is built once in a shared IR; its derivative is obtained from SymPy's
+closed form, from a reverse-mode tape over NumPy, and from numeric differences, and
+the three are compared entry by entry.
+"""
+
+from diffcheck.compare import check
+from diffcheck.derivatives import evaluate, grad, jacobian, symbolic_jacobian, to_sympy
+from diffcheck.errors import ParseError, ShapeError
+from diffcheck.ir import Const, Expr, Var, const, matrix, scalar, vector
+from diffcheck.ops import REGISTRY as _REGISTRY
+from diffcheck.report import Kink, Mismatch, Report
+
+# The public builders come from the op table: one record, one function.
+exp = _REGISTRY["exp"].builder()
+log = _REGISTRY["log"].builder()
+sqrt = _REGISTRY["sqrt"].builder()
+sin = _REGISTRY["sin"].builder()
+cos = _REGISTRY["cos"].builder()
+tanh = _REGISTRY["tanh"].builder()
+sigmoid = _REGISTRY["sigmoid"].builder()
+relu = _REGISTRY["relu"].builder()
+abs = _REGISTRY["abs"].builder()  # noqa: A001 - NumPy's name
+sum = _REGISTRY["sum"].builder()  # noqa: A001 - NumPy's name
+mean = _REGISTRY["mean"].builder()
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Const", "Expr", "Kink", "Mismatch", "ParseError", "Report", "ShapeError", "Var",
+    "abs", "check", "const", "cos", "evaluate", "exp", "grad", "jacobian", "log", "matrix",
+    "mean", "relu", "scalar", "sigmoid", "sin", "sqrt", "sum", "symbolic_jacobian", "tanh",
+    "to_sympy", "vector",
+]

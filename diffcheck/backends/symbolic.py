@@ -1,0 +1,146 @@
+"""The traditional way: lower the graph to SymPy, let SymPy differentiate, evaluate.
+
+Reads each op's ``lower`` only: the derivative comes from ``sympy.diff`` of the lowered
+expression, never from the tape's rules, so the two derivations are independent.
+Lowered forms, closed-form derivatives and their lambdified evaluators are cached on
+the expression, so a second call does not re-derive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from diffcheck._lazy import sympy as sp
+from diffcheck.ir import Const, Expr, Var, toposort, variables
+from diffcheck.symbols import element_symbol
+
+# Constants whose value is a fraction with a denominator up to this stay exact in SymPy.
+EXACT_DENOMINATOR = 1024
+
+
+def number(value: float) -> sp.Expr:
+    """A SymPy number for a float: exact when it is a short binary fraction (0.5, 3)."""
+    fraction = sp.Rational(float(value))
+    return fraction if fraction.q <= EXACT_DENOMINATOR else sp.Float(float(value))
+
+
+def symbols_of(var: Var) -> np.ndarray:
+    """The element symbols of a variable as an object array of its shape."""
+    out = np.empty(var.shape, dtype=object)
+    for index in np.ndindex(var.shape):
+        out[index] = element_symbol(var.name, index)
+    return out
+
+
+def lower(expr: Expr) -> np.ndarray:
+    """``expr`` as an object array of SymPy scalars, shape ``expr.shape`` (cached)."""
+    cached = expr._cache.get("sympy")
+    if cached is not None:
+        return cached
+    from diffcheck.ops import REGISTRY
+
+    lowered: dict[int, np.ndarray] = {}
+    for node in toposort(expr):
+        if id(node) in lowered:
+            continue
+        if isinstance(node, Var):
+            value = symbols_of(node)
+        elif isinstance(node, Const):
+            value = np.vectorize(number, otypes=[object])(node.value)
+        else:
+            value = REGISTRY[node.op].lower(*(lowered[id(x)] for x in node.inputs), **node.kwargs)
+        lowered[id(node)] = value
+    result = lowered[id(expr)]
+    expr._cache["sympy"] = result
+    return result
+
+
+def closed_form(expr: Expr, var: Var) -> np.ndarray:
+    """``∂expr/∂var`` as an object array ``expr.shape + var.shape`` of SymPy derivatives."""
+    key = ("sympy-jacobian", var.name, var.shape)
+    cached = expr._cache.get(key)
+    if cached is not None:
+        return cached
+    outputs = lower(expr)
+    wrt = symbols_of(var)
+    result = np.empty(expr.shape + var.shape, dtype=object)
+    for i in np.ndindex(expr.shape):
+        entry = outputs[i]
+        free = entry.free_symbols
+        for j in np.ndindex(var.shape):
+            result[i + j] = sp.diff(entry, wrt[j]) if wrt[j] in free else sp.Integer(0)
+    expr._cache[key] = result
+    return result
+
+
+def argument_symbols(expr: Expr) -> list[sp.Symbol]:
+    """Every element symbol of every variable of ``expr``, in a fixed order."""
+    return [
+        element_symbol(name, index)
+        for name, var in sorted(variables(expr).items())
+        for index in np.ndindex(var.shape)
+    ]
+
+
+def argument_values(expr: Expr, point: dict[str, np.ndarray]) -> list[float]:
+    """The values for :func:`argument_symbols`, in the same order."""
+    return [
+        float(value)
+        for name, _ in sorted(variables(expr).items())
+        for value in np.ravel(point[name])
+    ]
+
+
+def _evaluator(expr: Expr, key: tuple, entries: np.ndarray) -> Callable[..., list]:
+    cached = expr._cache.get(key)
+    if cached is None:
+        flat = list(entries.ravel())
+        cached = sp.lambdify(argument_symbols(expr), flat, modules="numpy", cse=True)
+        expr._cache[key] = cached
+    return cached
+
+
+def _evaluate(expr: Expr, key: tuple, entries: np.ndarray, point: dict) -> np.ndarray:
+    function = _evaluator(expr, key, entries)
+    with np.errstate(all="ignore"):
+        flat = function(*argument_values(expr, point))
+    return np.array([np.real(v) for v in flat], dtype=float).reshape(entries.shape)
+
+
+def evaluate(expr: Expr, point: dict[str, np.ndarray]) -> np.ndarray:
+    """The value of the lowered expression at ``point`` (float64)."""
+    return _evaluate(expr, ("sympy-value",), lower(expr), point)
+
+
+def jacobian(expr: Expr, var: Var, point: dict[str, np.ndarray]) -> np.ndarray:
+    """The closed-form Jacobian evaluated in float64 at ``point``."""
+    key = ("sympy-jacobian-fn", var.name, var.shape)
+    return _evaluate(expr, key, closed_form(expr, var), point)
+
+
+def jacobian_entries_precise(
+    expr: Expr, var: Var, point: dict[str, np.ndarray], indices: list[tuple], digits: int = 30
+) -> list[float]:
+    """Selected closed-form entries evaluated with ``digits`` significant digits (mpmath)."""
+    entries = closed_form(expr, var)
+    subs = _precise_subs(expr, point, digits)
+    return [float(sp.N(entries[i], digits, subs=subs)) for i in indices]
+
+
+def values_precise(
+    expr: Expr, point: dict[str, np.ndarray], indices: list[tuple], digits: int = 30
+) -> list[float]:
+    """Selected entries of the expression's value itself, with ``digits`` significant digits."""
+    lowered = lower(expr)
+    subs = _precise_subs(expr, point, digits)
+    return [float(sp.N(lowered[i], digits, subs=subs)) for i in indices]
+
+
+def _precise_subs(expr: Expr, point: dict[str, np.ndarray], digits: int) -> dict:
+    return {
+        element_symbol(name, index): sp.Float(float(point[name][index]), digits + 5)
+        for name, v in variables(expr).items()
+        for index in np.ndindex(v.shape)
+    }

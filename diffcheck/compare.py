@@ -1,0 +1,294 @@
+"""The comparator and ``check``: derivative tensors from each method, element by element.
+
+An element agrees when ``|a - ref| <= atol + rtol * |ref|`` (NumPy's rule), ``ref``
+being the SymPy value. Default tolerances come from one table keyed by method and
+dtype (see ``TOLERANCES``); central differences also get an absolute allowance for
+their rounding noise, estimated per element from the function's size and the step.
+Where the float64 closed form disagrees with the other methods, it is re-evaluated
+with 30 significant digits: if that moves it, the point is ill-conditioned for the
+closed form, and the 30-digit value becomes the reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from diffcheck.backends import numeric, symbolic
+from diffcheck.backends.program import compile_program, point_dtype, run_forward
+from diffcheck.derivatives import as_var, jacobian_numerator
+from diffcheck.ir import Expr, Var, resolve_point
+from diffcheck.points import random_points
+from diffcheck.report import Kink, Mismatch, Report
+
+# (rtol, atol) by method kind and dtype; measured agreement is far tighter (see docs).
+TOLERANCES: dict[tuple[str, str], tuple[float, float]] = {
+    ("tape", "float64"): (1e-7, 1e-10),
+    ("complex-step", "float64"): (1e-7, 1e-10),
+    ("central", "float64"): (1e-5, 1e-7),
+    ("claimed", "float64"): (1e-6, 1e-9),
+    ("tape", "float32"): (1e-4, 1e-5),
+    ("complex-step", "float32"): (1e-4, 1e-5),
+    ("central", "float32"): (2e-2, 1e-3),
+    ("claimed", "float32"): (1e-4, 1e-5),
+}
+HIGH_PRECISION_DIGITS = 30
+HIGH_PRECISION_LIMIT = 64  # elements per point and variable re-evaluated at 30 digits
+DEFAULT_POINTS = 3
+METHODS = ("sympy", "tape", "numeric")
+
+
+def tolerance(kind: str, dtype: np.dtype, rtol: float | None, atol: float | None):
+    """The (rtol, atol) for one method kind; explicit values override the table."""
+    key = "float32" if np.dtype(dtype) == np.float32 else "float64"
+    default_r, default_a = TOLERANCES[(kind, key)]
+    return (default_r if rtol is None else rtol), (default_a if atol is None else atol)
+
+
+def _validate_methods(methods: Sequence[str]) -> tuple[str, ...]:
+    methods = tuple(methods)
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise ValueError(f"methods must be chosen from {METHODS}, got {methods}")
+    if len(set(methods)) != len(methods):
+        raise ValueError(f"methods are repeated: {methods}")
+    return methods
+
+
+def _wrt_list(y: Expr, wrt: Any) -> tuple[Var, ...]:
+    items = wrt if isinstance(wrt, (list, tuple)) else [wrt]
+    if not items:
+        raise ValueError("wrt is empty: name at least one variable")
+    return tuple(as_var(v, y) for v in items)
+
+
+def _points(y: Expr, at: Any, seed: int | None, count: int) -> tuple[list[dict], int | None]:
+    if at is None:
+        seed = 0 if seed is None else seed
+        return random_points(y, count, seed), seed
+    many = isinstance(at, (list, tuple))
+    return [resolve_point(y, p) for p in (at if many else [at])], None
+
+
+class Comparison:
+    """Accumulates the element-by-element comparison of one check into a Report."""
+
+    def __init__(self, report: Report, rtol: float | None, atol: float | None):
+        self.report = report
+        self.rtol, self.atol = rtol, atol
+
+    def add(
+        self,
+        y: Expr,
+        var: Var,
+        p: int,
+        point: dict[str, np.ndarray],
+        tensors: dict[str, np.ndarray],
+        kinds: dict[str, str],
+        nj: numeric.NumericJacobian | None,
+    ) -> None:
+        """Compare the tensors of one variable at one point (reference first)."""
+        report = self.report
+        ref_name = report.reference
+        ref = tensors[ref_name].copy()
+        dtype = np.result_type(*point.values()) if point else np.float64
+        noise = nj.noise if nj is not None and nj.method == "central" else 0.0
+        bounds = {}
+        for m in tensors:
+            if m == ref_name:
+                continue
+            rtol, atol = tolerance(kinds[m], dtype, self.rtol, self.atol)
+            report.tolerances.setdefault(m, (rtol, atol))
+            extra = noise if m == "numeric" else 0.0
+            bounds[m] = (rtol, atol + extra)
+        bad = self._disagreeing(tensors, ref, bounds)
+        if ref_name == "sympy" and bad.any():
+            ref = self._refine_reference(y, var, p, point, tensors, ref, bad, bounds)
+            bad = self._disagreeing(tensors, ref, bounds)
+            if "numeric" in bounds and bad.any():
+                bad &= ~self._unreliable_numeric(y, var, p, point, tensors, ref, bad, bounds)
+        kink = np.zeros(ref.shape, bool)
+        if nj is not None:
+            kink = nj.kink | (bad if nj.at_kink else False)
+        self._record(var, p, tensors, ref, bad & ~kink, kink, nj, y.ndim)
+        self._errors(tensors, ref, ~kink)
+
+    @staticmethod
+    def _disagreeing(tensors, ref, bounds) -> np.ndarray:
+        bad = np.zeros(ref.shape, bool)
+        for m, (rtol, atol) in bounds.items():
+            a = tensors[m]
+            with np.errstate(invalid="ignore"):
+                close = (np.abs(a - ref) <= atol + rtol * np.abs(ref)) | (a == ref)
+            bad |= ~close
+        return bad
+
+    def _refine_reference(self, y, var, p, point, tensors, ref, bad, bounds):
+        """Re-evaluate disagreeing closed-form entries at 30 digits; keep them if they moved."""
+        indices = [tuple(int(i) for i in ix) for ix in np.argwhere(bad)][:HIGH_PRECISION_LIMIT]
+        try:
+            precise = symbolic.jacobian_entries_precise(
+                y, var, point, indices, HIGH_PRECISION_DIGITS
+            )
+        except (TypeError, ValueError, ArithmeticError):
+            return ref
+        rtol, atol = tolerance("tape", np.float64, None, None)
+        moved = []
+        for index, value in zip(indices, precise, strict=True):
+            if not abs(value - ref[index]) <= atol + rtol * abs(value):
+                moved.append((index, ref[index], value))
+                ref[index] = value
+        if moved:
+            tensors["sympy-30"] = np.full(ref.shape, np.nan)
+            for index, _, value in moved:
+                tensors["sympy-30"][index] = value
+            worst = max(abs(old - new) for _, old, new in moved)
+            self.report.notes.append(
+                f"ill-conditioned here: SymPy's closed form for ∂{self.report.output}/∂{var.name}, "
+                f"evaluated in float64 at point {p}, is off by up to {worst:.3g} at {len(moved)} "
+                f"element(s); its {HIGH_PRECISION_DIGITS}-digit value (column sympy-30) is the "
+                "reference there. This is lost precision, not a wrong gradient."
+            )
+        return ref
+
+    def _unreliable_numeric(self, y, var, p, point, tensors, ref, bad, bounds) -> np.ndarray:
+        """Elements only numeric gets wrong because the function itself is ill-conditioned."""
+        others = {m: b for m, b in bounds.items() if m != "numeric"}
+        only_numeric = bad & ~self._disagreeing(tensors, ref, others)
+        outputs = sorted({tuple(int(i) for i in ix[: y.ndim]) for ix in np.argwhere(only_numeric)})
+        outputs = outputs[:HIGH_PRECISION_LIMIT]
+        if not outputs:
+            return only_numeric
+        try:
+            precise = symbolic.values_precise(y, point, outputs, HIGH_PRECISION_DIGITS)
+        except (TypeError, ValueError, ArithmeticError):
+            return np.zeros(bad.shape, bool)
+        with np.errstate(all="ignore"):
+            value = np.asarray(run_forward(compile_program(y), point, point_dtype(point))[-1])
+        unreliable = np.zeros(bad.shape, bool)
+        worst = 0.0
+        for index, exact in zip(outputs, precise, strict=True):
+            error = abs(float(value[index]) - exact) / max(abs(exact), np.finfo(float).tiny)
+            if not error <= 1e-10:
+                unreliable[index] = only_numeric[index]
+                worst = max(worst, error)
+        if unreliable.any():
+            self.report.notes.append(
+                f"ill-conditioned here: at point {p} the function itself loses precision in "
+                f"float64 (relative error up to {worst:.3g}), so numeric differences of it "
+                f"cannot be trusted for {int(unreliable.sum())} element(s) of "
+                f"∂{self.report.output}/∂{var.name}; they are not counted as mismatches."
+            )
+        return unreliable
+
+    def _record(self, var, p, tensors, ref, bad, kink, nj, out_ndim) -> None:
+        report = self.report
+        methods = [m for m in tensors if m != "sympy-30"]
+        for ix in np.argwhere(bad):
+            index = tuple(int(i) for i in ix)
+            values = {m: float(tensors[m][index]) for m in methods}
+            if "sympy-30" in tensors and not np.isnan(tensors["sympy-30"][index]):
+                values["sympy-30"] = float(ref[index])
+            reference = "sympy-30" if "sympy-30" in values else report.reference
+            report.mismatches.append(
+                Mismatch(var.name, index, values, p, report.output, out_ndim, reference)
+            )
+        for ix in np.argwhere(kink):
+            index = tuple(int(i) for i in ix)
+            values = {m: float(tensors[m][index]) for m in methods}
+            report.kinks.append(
+                Kink(var.name, index, float(nj.left[index]), float(nj.right[index]), values, p,
+                     report.output, out_ndim)
+            )
+        report.compared += int(np.sum(~kink))
+
+    def _errors(self, tensors, ref, mask) -> None:
+        report = self.report
+        for m, a in tensors.items():
+            if m in (report.reference, "sympy-30") or not mask.any():
+                continue
+            with np.errstate(all="ignore"):
+                diff = np.where(a == ref, 0.0, np.abs(a - ref))  # equal infinities agree
+                diff = np.where(np.isnan(diff), np.inf, diff)[mask]
+                scale = np.abs(ref)[mask]
+                rel = np.where(diff == 0, 0.0, diff / scale)
+            report.max_abs_error = max(report.max_abs_error, float(np.max(diff)))
+            report.max_rel_error = max(report.max_rel_error, float(np.max(rel)))
+
+
+def method_tensors(y: Expr, var: Var, point: dict, methods: tuple[str, ...]):
+    """Each method's numerator-layout tensor, its tolerance kind and the numeric details."""
+    tensors: dict[str, np.ndarray] = {}
+    kinds: dict[str, str] = {}
+    nj = None
+    needs_numeric = "numeric" in methods or not numeric.is_analytic_path(compile_program(y), var)
+    if needs_numeric:
+        with np.errstate(all="ignore"):
+            nj = numeric.jacobian(y, var, point)
+    for m in methods:
+        if m == "numeric":
+            tensors[m], kinds[m] = nj.values, nj.method
+        else:
+            tensors[m], kinds[m] = jacobian_numerator(y, var, point, m), "tape"
+    return tensors, kinds, nj
+
+
+def _note_non_finite(report: Report, y: Expr, p: int, point: dict) -> None:
+    with np.errstate(all="ignore"):
+        value = run_forward(compile_program(y), point, point_dtype(point))[-1]
+    if not np.all(np.isfinite(value)):
+        report.notes.append(
+            f"{report.output} is not finite in {np.asarray(value).dtype} at point {p}: derivatives "
+            "there are meaningless; rewrite the expression in a numerically stable form or "
+            "choose another point"
+        )
+
+
+def check(
+    y: Expr,
+    wrt: Var | str | Sequence[Var | str],
+    at: Mapping[Any, Any] | Sequence[Mapping[Any, Any]] | None = None,
+    *,
+    methods: Sequence[str] = METHODS,
+    rtol: float | None = None,
+    atol: float | None = None,
+    seed: int | None = None,
+    n_points: int = DEFAULT_POINTS,
+    name: str = "y",
+) -> Report:
+    """Compare ``∂y/∂x`` for each ``x`` in ``wrt`` across ``methods``, element by element.
+
+    Args:
+        y: the expression.
+        wrt: a variable (``Var`` or name) or a list of them.
+        at: a point (name -> value), a list of points, or None for ``n_points`` random
+            points drawn from ``seed`` (0 when None) inside every op's domain.
+        methods: any of ``"sympy"``, ``"tape"``, ``"numeric"``; SymPy is the reference.
+        rtol, atol: override the per-method defaults of ``TOLERANCES``.
+        name: how the output is called in the report (``∂y[1]/∂W[1,2]``).
+
+    Returns:
+        A :class:`Report`; ``bool(report)`` tells whether every element agrees.
+    """
+    if not isinstance(y, Expr):
+        raise TypeError(f"expected a diffcheck expression, got {type(y).__name__}")
+    methods = _validate_methods(methods)
+    wrt_vars = _wrt_list(y, wrt)
+    points, seed = _points(y, at, seed, n_points)
+    reference = "sympy" if "sympy" in methods else methods[0]
+    report = Report(
+        output=name, wrt=tuple(v.name for v in wrt_vars), methods=methods, reference=reference,
+        tolerances={}, points=points, seed=seed,
+    )
+    comparison = Comparison(report, rtol, atol)
+    for p, point in enumerate(points):
+        _note_non_finite(report, y, p, point)
+        for var in wrt_vars:
+            tensors, kinds, nj = method_tensors(y, var, point, methods)
+            if "numeric" in methods:
+                report.numeric_kind[var.name] = nj.method
+            report.jacobians[(p, var.name)] = {m: tensors[m] for m in methods}
+            comparison.add(y, var, p, point, tensors, kinds, nj)
+    return report

@@ -1,0 +1,272 @@
+"""The shared IR: immutable expression nodes, leaves, operators and graph walks.
+
+An expression is built once and read by every backend. Nodes are immutable and
+shared (``d = a * c`` with ``c = a + b`` is a DAG in which ``a`` has two routes).
+Each node caches what backends derive from it (a compiled tape, a SymPy lowering)
+in a private per-object dict, so caches live and die with the expression in the
+process that built it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from diffcheck.errors import ShapeError
+
+Shape = tuple[int, ...]
+
+
+class Expr:
+    """A node of the expression graph: an op name, its inputs, static params and a shape."""
+
+    __slots__ = ("op", "inputs", "params", "shape", "_cache")
+
+    op: str
+    inputs: tuple[Expr, ...]
+    params: tuple[tuple[str, Any], ...]
+    shape: Shape
+
+    def __init__(self, op: str, inputs: tuple[Expr, ...], params: dict[str, Any], shape: Shape):
+        object.__setattr__(self, "op", op)
+        object.__setattr__(self, "inputs", inputs)
+        object.__setattr__(self, "params", tuple(sorted(params.items())))
+        object.__setattr__(self, "shape", tuple(int(n) for n in shape))
+        object.__setattr__(self, "_cache", {})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable; build a new expression instead")
+
+    __delattr__ = __setattr__
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        """The static parameters (e.g. ``axis``) as keyword arguments for the op record."""
+        return dict(self.params)
+
+    # ----- operators: each one goes through the op table -----
+    def __add__(self, other: Any) -> Expr:
+        return apply("add", self, other)
+
+    def __radd__(self, other: Any) -> Expr:
+        return apply("add", other, self)
+
+    def __sub__(self, other: Any) -> Expr:
+        return apply("sub", self, other)
+
+    def __rsub__(self, other: Any) -> Expr:
+        return apply("sub", other, self)
+
+    def __mul__(self, other: Any) -> Expr:
+        return apply("mul", self, other)
+
+    def __rmul__(self, other: Any) -> Expr:
+        return apply("mul", other, self)
+
+    def __truediv__(self, other: Any) -> Expr:
+        return apply("div", self, other)
+
+    def __rtruediv__(self, other: Any) -> Expr:
+        return apply("div", other, self)
+
+    def __pow__(self, other: Any) -> Expr:
+        return apply("pow", self, other)
+
+    def __rpow__(self, other: Any) -> Expr:
+        return apply("pow", other, self)
+
+    def __neg__(self) -> Expr:
+        return apply("neg", self)
+
+    def __pos__(self) -> Expr:
+        return self
+
+    def __matmul__(self, other: Any) -> Expr:
+        return apply("matmul", self, other)
+
+    def __rmatmul__(self, other: Any) -> Expr:
+        return apply("matmul", other, self)
+
+    @property
+    def T(self) -> Expr:  # noqa: N802 - NumPy's spelling
+        return apply("transpose", self)
+
+    # NumPy must defer to our reflected operators instead of broadcasting over us.
+    __array_ufunc__ = None
+
+    def __bool__(self) -> bool:
+        raise TypeError("an expression has no truth value; evaluate it with dc.evaluate first")
+
+    def __repr__(self) -> str:
+        from diffcheck.printing import expr_str
+
+        return f"<{expr_str(self)} shape={self.shape}>"
+
+
+class Var(Expr):
+    """A leaf variable, identified by its name; values are supplied in ``at``."""
+
+    __slots__ = ()
+
+    def __init__(self, name: str, shape: Iterable[int] = ()):
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"variable name must be an identifier such as 'x' or 'W1', got {name!r}")
+        dims = tuple(shape)
+        if any(not isinstance(n, (int, np.integer)) or n < 1 for n in dims):
+            raise ShapeError(f"variable {name!r}: every dimension must be a positive int, got {dims}")
+        super().__init__("var", (), {"name": name}, dims)
+
+    @property
+    def name(self) -> str:
+        return self.params[0][1]
+
+
+class Const(Expr):
+    """A constant leaf holding a read-only float array."""
+
+    __slots__ = ()
+
+    def __init__(self, value: Any):
+        array = np.array(value, dtype=np.result_type(np.asarray(value).dtype, np.float64))
+        if not np.issubdtype(array.dtype, np.floating):
+            raise TypeError(f"constants must be real numbers, got dtype {array.dtype}")
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"constants must be finite, got {array!r}")
+        array.setflags(write=False)
+        super().__init__("const", (), {}, array.shape)
+        self._cache["value"] = array
+
+    @property
+    def value(self) -> np.ndarray:
+        return self._cache["value"]
+
+
+def scalar(name: str) -> Var:
+    """A scalar variable, shape ``()``."""
+    return Var(name, ())
+
+
+def vector(name: str, n: int) -> Var:
+    """A vector variable, shape ``(n,)``."""
+    return Var(name, (n,))
+
+
+def matrix(name: str, rows: int, cols: int) -> Var:
+    """A matrix variable, shape ``(rows, cols)``."""
+    return Var(name, (rows, cols))
+
+
+def const(value: Any) -> Const:
+    """A constant leaf; plain numbers and arrays are lifted to this automatically."""
+    return Const(value)
+
+
+def lift(value: Any) -> Expr:
+    """Return ``value`` as an expression, wrapping numbers and arrays in a ``Const``."""
+    if isinstance(value, Expr):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError("booleans are not numbers here; use 0.0 or 1.0")
+    if isinstance(value, (int, float, np.number, np.ndarray, list, tuple)):
+        return Const(value)
+    raise TypeError(f"cannot use {type(value).__name__} in an expression")
+
+
+def apply(op_name: str, *operands: Any, **params: Any) -> Expr:
+    """Build a node of ``op_name`` after checking shapes with the op's shape rule."""
+    from diffcheck.ops import REGISTRY
+
+    op = REGISTRY[op_name]
+    inputs = tuple(lift(x) for x in operands)
+    shape = op.shape(*(x.shape for x in inputs), **params)
+    return Expr(op_name, inputs, params, shape)
+
+
+# ----- graph walks -----
+def toposort(root: Expr) -> list[Expr]:
+    """Nodes reachable from ``root`` with every node after its inputs (iterative DFS)."""
+    order: list[Expr] = []
+    seen: set[int] = set()
+    stack: list[tuple[Expr, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(node.inputs) if id(child) not in seen)
+    return order
+
+
+def variables(expr: Expr) -> dict[str, Var]:
+    """The variables of ``expr`` by name; one name with two shapes is an error."""
+    found: dict[str, Var] = {}
+    for node in toposort(expr):
+        if isinstance(node, Var):
+            seen = found.setdefault(node.name, node)
+            if seen.shape != node.shape:
+                raise ShapeError(
+                    f"variable {node.name!r} appears with two shapes: {seen.shape} and {node.shape}"
+                )
+    return found
+
+
+def depends_on(expr: Expr, names: Iterable[str]) -> set[int]:
+    """Ids of the nodes of ``expr`` whose value depends on any variable in ``names``."""
+    wanted = set(names)
+    live: set[int] = set()
+    for node in toposort(expr):
+        if (isinstance(node, Var) and node.name in wanted) or any(
+            id(x) in live for x in node.inputs
+        ):
+            live.add(id(node))
+    return live
+
+
+def resolve_point(expr: Expr, at: Mapping[Any, Any], dtype: Any = None) -> dict[str, np.ndarray]:
+    """Check ``at`` against the expression's variables and return name -> float array.
+
+    A missing or unknown name is a ValueError listing the expression's variables; a
+    value of the wrong shape is a ShapeError naming the variable and both shapes.
+    """
+    declared = variables(expr)
+    given: dict[str, Any] = {}
+    for key, value in at.items():
+        name = key.name if isinstance(key, Var) else key
+        if not isinstance(name, str):
+            raise TypeError(f"keys of 'at' must be variable names or Var objects, got {key!r}")
+        given[name] = value
+    listing = ", ".join(sorted(declared)) or "(none)"
+    unknown = sorted(set(given) - set(declared))
+    missing = sorted(set(declared) - set(given))
+    problems = []
+    if unknown:
+        problems.append(f"gives {', '.join(map(repr, unknown))}, which the expression does not use")
+    if missing:
+        problems.append(f"has no value for {', '.join(map(repr, missing))}")
+    if problems:
+        raise ValueError(f"'at' {' and '.join(problems)}; the expression's variables are: {listing}")
+    point = {}
+    for name, var in declared.items():
+        value = np.asarray(given[name])
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"value of {name!r} must be real numbers, got dtype {value.dtype}")
+        if value.shape != var.shape:
+            raise ShapeError(
+                f"value of {name!r} has shape {value.shape}, but the variable has shape {var.shape}"
+            )
+        point[name] = value.astype(dtype or (value.dtype if value.dtype.kind == "f" else np.float64))
+    return point

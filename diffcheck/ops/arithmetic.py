@@ -1,0 +1,148 @@
+"""Arithmetic: + - * / ** and unary minus, with NumPy broadcasting."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from diffcheck.ops.base import Op, as_objects, broadcast_shape, is_integer_constant, op, unbroadcast
+
+# Inputs this close to a pole or to 0 of a fractional power are kept out of random points.
+MARGIN = 0.05
+
+
+class Binary(Op):
+    """Elementwise binary op: broadcasting shape rule; VJPs are unbroadcast for the caller."""
+
+    arity = 2
+
+    def shape(self, a, b):
+        return broadcast_shape(self.name, a, b)
+
+    def lower(self, x, y):
+        return as_objects(self.lower_scalar(x, y))
+
+    @staticmethod
+    def lower_scalar(x, y):
+        raise NotImplementedError
+
+    @property
+    def vjps(self):
+        def wrap(rule, i):
+            def vjp(g, out, x, y):
+                return unbroadcast(rule(g, out, x, y), (x, y)[i].shape, np.ndim(out))
+
+            return vjp
+
+        return (wrap(self.vjp_x, 0), wrap(self.vjp_y, 1))
+
+
+@op
+class Add(Binary):
+    """x + y, elementwise."""
+
+    name, symbol, precedence = "add", "+", 10
+    forward = staticmethod(np.add)
+    lower_scalar = staticmethod(lambda x, y: x + y)
+
+    @staticmethod
+    def vjp_x(g, out, x, y):
+        return g
+
+    @staticmethod
+    def vjp_y(g, out, x, y):
+        return g
+
+
+@op
+class Sub(Binary):
+    """x - y, elementwise."""
+
+    name, symbol, precedence = "sub", "-", 10
+    forward = staticmethod(np.subtract)
+    lower_scalar = staticmethod(lambda x, y: x - y)
+
+    @staticmethod
+    def vjp_x(g, out, x, y):
+        return g
+
+    @staticmethod
+    def vjp_y(g, out, x, y):
+        return -g
+
+
+@op
+class Mul(Binary):
+    """x * y, elementwise."""
+
+    name, symbol, precedence = "mul", "*", 20
+    forward = staticmethod(np.multiply)
+    lower_scalar = staticmethod(lambda x, y: x * y)
+
+    @staticmethod
+    def vjp_x(g, out, x, y):
+        return g * y
+
+    @staticmethod
+    def vjp_y(g, out, x, y):
+        return g * x
+
+
+@op
+class Div(Binary):
+    """x / y, elementwise."""
+
+    name, symbol, precedence = "div", "/", 20
+    forward = staticmethod(np.divide)
+    lower_scalar = staticmethod(lambda x, y: x / y)
+
+    @staticmethod
+    def vjp_x(g, out, x, y):
+        return g / y
+
+    @staticmethod
+    def vjp_y(g, out, x, y):
+        return -g * out / y
+
+    def domain(self, x, y):
+        return bool(np.all(np.abs(y) > MARGIN))
+
+
+@op
+class Pow(Binary):
+    """x ** y, elementwise (x > 0 unless y is a whole number)."""
+
+    name, symbol, precedence = "pow", "**", 40
+    lower_scalar = staticmethod(lambda x, y: x**y)
+    # NOTE: NumPy keeps whole exponents exact for negative and complex bases.
+    forward = staticmethod(np.power)
+
+    @staticmethod
+    def vjp_x(g, out, x, y):
+        return g * y * np.power(x, y - 1)
+
+    @staticmethod
+    def vjp_y(g, out, x, y):
+        return g * out * np.log(x)
+
+    def domain(self, x, y):
+        if is_integer_constant(y):
+            return bool(np.all(y >= 0) or np.all(np.abs(x) > MARGIN))
+        return bool(np.all(x > MARGIN))
+
+
+@op
+class Neg(Op):
+    """-x, elementwise."""
+
+    name, arity, symbol, precedence = "neg", 1, "-", 30
+    forward = staticmethod(np.negative)
+
+    def shape(self, a):
+        return a
+
+    def lower(self, x):
+        return as_objects(-x)
+
+    @property
+    def vjps(self):
+        return (lambda g, out, x: -g,)

@@ -1,0 +1,45 @@
+"""The command line: the demo, python -m, and exit codes."""
+
+import subprocess
+import sys
+
+from diffcheck import cli
+
+
+def test_demo_checks_every_example_and_exits_0(capsys):
+    assert cli.main(["demo"]) == 0
+    out = capsys.readouterr().out
+    for title in ("d = a·c", "y = Wx", "y = xW", "Y = XW", "y = VWx", "4×4×3"):
+        assert title in out
+    assert "DISAGREE" not in out
+    assert "checks agree across sympy, tape and numeric" in out
+
+
+def test_demo_exits_1_when_a_check_fails(monkeypatch, capsys):
+    from diffcheck.ops import REGISTRY
+
+    original = type(REGISTRY["matmul"]).vjps.fget
+    monkeypatch.setattr(
+        type(REGISTRY["matmul"]),
+        "vjps",
+        property(lambda self: tuple(lambda *a, f=f: 2 * f(*a) for f in original(self))),
+    )
+    assert cli.main(["demo"]) == 1
+    out = capsys.readouterr().out
+    assert "DISAGREE" in out and "Mismatched elements" in out
+
+
+def test_bad_usage_exits_2_without_traceback():
+    result = subprocess.run(
+        [sys.executable, "-m", "diffcheck", "no-such-command"], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "invalid choice" in result.stderr
+
+
+def test_python_m_diffcheck_runs_the_demo():
+    result = subprocess.run(
+        [sys.executable, "-m", "diffcheck", "demo"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "agree" in result.stdout
