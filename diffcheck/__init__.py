@@ -8,9 +8,11 @@ the three are compared entry by entry.
 from diffcheck.compare import check
 from diffcheck.derivatives import evaluate, grad, jacobian, symbolic_jacobian, to_sympy
 from diffcheck.errors import ParseError, ShapeError
+from diffcheck.explain import explain, to_dot
 from diffcheck.ir import Const, Expr, Var, const, matrix, scalar, vector
 from diffcheck.ops import REGISTRY as _REGISTRY
 from diffcheck.report import Kink, Mismatch, Report
+from diffcheck.verify import check_chain, check_gradient
 
 # The public builders come from the op table: one record, one function.
 exp = _REGISTRY["exp"].builder()
@@ -27,9 +29,12 @@ mean = _REGISTRY["mean"].builder()
 
 __version__ = "0.1.0"
 
+# Built on the names above, so imported after them.
+from diffcheck import nn  # noqa: E402
+
 __all__ = [
     "Const", "Expr", "Kink", "Mismatch", "ParseError", "Report", "ShapeError", "Var",
-    "abs", "check", "const", "cos", "evaluate", "exp", "grad", "jacobian", "log", "matrix",
-    "mean", "relu", "scalar", "sigmoid", "sin", "sqrt", "sum", "symbolic_jacobian", "tanh",
-    "to_sympy", "vector",
+    "abs", "check", "check_chain", "check_gradient", "const", "cos", "evaluate", "exp",
+    "explain", "grad", "jacobian", "log", "matrix", "mean", "nn", "relu", "scalar", "sigmoid", "sin", "sqrt",
+    "sum", "symbolic_jacobian", "tanh", "to_dot", "to_sympy", "vector",
 ]

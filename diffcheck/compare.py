@@ -16,8 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from diffcheck.backends import numeric, symbolic
+from diffcheck import fast
+from diffcheck.backends import numeric, symbolic, sympy_chain
 from diffcheck.backends.program import compile_program, point_dtype, run_forward
+from diffcheck.blame import diagnose
 from diffcheck.derivatives import as_var, jacobian_numerator
 from diffcheck.ir import Expr, Var, resolve_point
 from diffcheck.points import random_points
@@ -37,6 +39,8 @@ TOLERANCES: dict[tuple[str, str], tuple[float, float]] = {
 HIGH_PRECISION_DIGITS = 30
 HIGH_PRECISION_LIMIT = 64  # elements per point and variable re-evaluated at 30 digits
 DEFAULT_POINTS = 3
+SYMPY_ELEMENTWISE_TERMS = 50_000  # above this, SymPy composes per-node derivatives instead
+NUMERIC_COLUMNS = 256  # above this many elements, numeric differences use a seeded sample
 METHODS = ("sympy", "tape", "numeric")
 
 
@@ -47,7 +51,7 @@ def tolerance(kind: str, dtype: np.dtype, rtol: float | None, atol: float | None
     return (default_r if rtol is None else rtol), (default_a if atol is None else atol)
 
 
-def _validate_methods(methods: Sequence[str]) -> tuple[str, ...]:
+def validate_methods(methods: Sequence[str]) -> tuple[str, ...]:
     methods = tuple(methods)
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
@@ -57,19 +61,21 @@ def _validate_methods(methods: Sequence[str]) -> tuple[str, ...]:
     return methods
 
 
-def _wrt_list(y: Expr, wrt: Any) -> tuple[Var, ...]:
+def wrt_list(y: Expr, wrt: Any) -> tuple[Var, ...]:
     items = wrt if isinstance(wrt, (list, tuple)) else [wrt]
     if not items:
         raise ValueError("wrt is empty: name at least one variable")
     return tuple(as_var(v, y) for v in items)
 
 
-def _points(y: Expr, at: Any, seed: int | None, count: int) -> tuple[list[dict], int | None]:
+def resolve_points(y: Expr, at: Any, seed: int | None, count: int) -> tuple[list[dict], int | None]:
     if at is None:
         seed = 0 if seed is None else seed
         return random_points(y, count, seed), seed
     many = isinstance(at, (list, tuple))
-    return [resolve_point(y, p) for p in (at if many else [at])], None
+    # Copies: the report keeps the points, and the caller may change its arrays later.
+    points = [resolve_point(y, p) for p in (at if many else [at])]
+    return [{k: v.copy() for k, v in p.items()} for p in points], None
 
 
 class Comparison:
@@ -78,6 +84,51 @@ class Comparison:
     def __init__(self, report: Report, rtol: float | None, atol: float | None):
         self.report = report
         self.rtol, self.atol = rtol, atol
+        self.closed_form: set[str] = set()  # variables whose SymPy reference is element-wise
+        self.skip: dict[str, np.ndarray] = {}  # per method, entries it did not compute
+
+    def tensors(self, y: Expr, var: Var, p: int, point: dict, methods: tuple[str, ...]):
+        """Each method's numerator-layout tensor, its tolerance kind and the numeric details.
+
+        Large problems switch routes, and the report says so: SymPy composes per-node
+        derivatives instead of expanding the closed form element by element, and numeric
+        differences perturb a seeded sample of the variable's elements.
+        """
+        tensors: dict[str, np.ndarray] = {}
+        kinds: dict[str, str] = {}
+        nj = None
+        if "numeric" in methods or not numeric.is_analytic_path(compile_program(y), var):
+            columns = None
+            if var.size > NUMERIC_COLUMNS:
+                rng = np.random.default_rng([self.report.seed or 0, p, *map(ord, var.name)])
+                picks = rng.choice(var.size, NUMERIC_COLUMNS, replace=False)
+                columns = [tuple(int(i) for i in np.unravel_index(f, var.shape)) for f in picks]
+                self._note_once(
+                    f"numeric: a seeded sample of {NUMERIC_COLUMNS} of the {var.size} elements of "
+                    f"{var.name} is perturbed (one perturbation each); the rest are compared "
+                    "between sympy and tape only"
+                )
+            with np.errstate(all="ignore"):
+                nj = numeric.jacobian(y, var, point, columns)
+        for m in methods:
+            if m == "numeric":
+                tensors[m], kinds[m] = nj.values, nj.method
+            elif m == "sympy" and sympy_chain.lowered_terms(y) > SYMPY_ELEMENTWISE_TERMS:
+                with np.errstate(all="ignore"):
+                    tensors[m], kinds[m] = sympy_chain.jacobian(y, var, point), "tape"
+                self._note_once(
+                    f"sympy: the element-wise closed form would have about "
+                    f"{sympy_chain.lowered_terms(y):.2g} terms, so the reference is {sympy_chain.HOW}"
+                )
+            else:
+                if m == "sympy":
+                    self.closed_form.add(var.name)
+                tensors[m], kinds[m] = jacobian_numerator(y, var, point, m), "tape"
+        return tensors, kinds, nj
+
+    def _note_once(self, note: str) -> None:
+        if note not in self.report.notes:
+            self.report.notes.append(note)
 
     def add(
         self,
@@ -91,6 +142,9 @@ class Comparison:
     ) -> None:
         """Compare the tensors of one variable at one point (reference first)."""
         report = self.report
+        report.jacobians[(p, var.name)] = dict(tensors)
+        if nj is not None and "numeric" in tensors:
+            report.numeric_kind[var.name] = nj.method
         ref_name = report.reference
         ref = tensors[ref_name].copy()
         dtype = np.result_type(*point.values()) if point else np.float64
@@ -103,8 +157,12 @@ class Comparison:
             report.tolerances.setdefault(m, (rtol, atol))
             extra = noise if m == "numeric" else 0.0
             bounds[m] = (rtol, atol + extra)
+        if nj is not None and nj.sampled is not None and "numeric" in bounds:
+            self.skip = {"numeric": ~nj.sampled}  # entries numeric did not compute
+        else:
+            self.skip = {}
         bad = self._disagreeing(tensors, ref, bounds)
-        if ref_name == "sympy" and bad.any():
+        if ref_name == "sympy" and var.name in self.closed_form and bad.any():
             ref = self._refine_reference(y, var, p, point, tensors, ref, bad, bounds)
             bad = self._disagreeing(tensors, ref, bounds)
             if "numeric" in bounds and bad.any():
@@ -112,17 +170,27 @@ class Comparison:
         kink = np.zeros(ref.shape, bool)
         if nj is not None:
             kink = nj.kink | (bad if nj.at_kink else False)
+        for m, mask in self._per_method(tensors, ref, bounds).items():
+            for ix in np.argwhere(mask & bad & ~kink):
+                report.disagreeing.setdefault(m, set()).add((p, var.name, tuple(int(i) for i in ix)))
         self._record(var, p, tensors, ref, bad & ~kink, kink, nj, y.ndim)
         self._errors(tensors, ref, ~kink)
 
-    @staticmethod
-    def _disagreeing(tensors, ref, bounds) -> np.ndarray:
-        bad = np.zeros(ref.shape, bool)
+    def _per_method(self, tensors, ref, bounds) -> dict[str, np.ndarray]:
+        """For each compared method, where it disagrees with the reference."""
+        masks = {}
         for m, (rtol, atol) in bounds.items():
             a = tensors[m]
             with np.errstate(invalid="ignore"):
-                close = (np.abs(a - ref) <= atol + rtol * np.abs(ref)) | (a == ref)
-            bad |= ~close
+                masks[m] = ~((np.abs(a - ref) <= atol + rtol * np.abs(ref)) | (a == ref))
+            if m in self.skip:
+                masks[m] &= ~self.skip[m]
+        return masks
+
+    def _disagreeing(self, tensors, ref, bounds) -> np.ndarray:
+        bad = np.zeros(ref.shape, bool)
+        for mask in self._per_method(tensors, ref, bounds).values():
+            bad |= mask
         return bad
 
     def _refine_reference(self, y, var, p, point, tensors, ref, bad, bounds):
@@ -211,31 +279,17 @@ class Comparison:
                 continue
             with np.errstate(all="ignore"):
                 diff = np.where(a == ref, 0.0, np.abs(a - ref))  # equal infinities agree
-                diff = np.where(np.isnan(diff), np.inf, diff)[mask]
+                diff = np.where(np.isnan(diff), np.inf, diff)
+                if m in self.skip:
+                    diff = np.where(self.skip[m], 0.0, diff)
+                diff = diff[mask]
                 scale = np.abs(ref)[mask]
                 rel = np.where(diff == 0, 0.0, diff / scale)
             report.max_abs_error = max(report.max_abs_error, float(np.max(diff)))
             report.max_rel_error = max(report.max_rel_error, float(np.max(rel)))
 
 
-def method_tensors(y: Expr, var: Var, point: dict, methods: tuple[str, ...]):
-    """Each method's numerator-layout tensor, its tolerance kind and the numeric details."""
-    tensors: dict[str, np.ndarray] = {}
-    kinds: dict[str, str] = {}
-    nj = None
-    needs_numeric = "numeric" in methods or not numeric.is_analytic_path(compile_program(y), var)
-    if needs_numeric:
-        with np.errstate(all="ignore"):
-            nj = numeric.jacobian(y, var, point)
-    for m in methods:
-        if m == "numeric":
-            tensors[m], kinds[m] = nj.values, nj.method
-        else:
-            tensors[m], kinds[m] = jacobian_numerator(y, var, point, m), "tape"
-    return tensors, kinds, nj
-
-
-def _note_non_finite(report: Report, y: Expr, p: int, point: dict) -> None:
+def note_non_finite(report: Report, y: Expr, p: int, point: dict) -> None:
     with np.errstate(all="ignore"):
         value = run_forward(compile_program(y), point, point_dtype(point))[-1]
     if not np.all(np.isfinite(value)):
@@ -244,6 +298,31 @@ def _note_non_finite(report: Report, y: Expr, p: int, point: dict) -> None:
             "there are meaningless; rewrite the expression in a numerically stable form or "
             "choose another point"
         )
+
+
+def _screen(report: Report, y: Expr, var: Var, p: int, point: dict, count: int, rtol, atol) -> bool:
+    """Fast mode: True when the projections agree, so the element-wise comparison is skipped."""
+    rng = np.random.default_rng([report.seed or 0, p, len(var.name), *map(ord, var.name)])
+    result = fast.projections(y, var, point, report.methods, rng, count)
+    if result is not None:
+        values, scales, kind = result
+        dtype = np.result_type(*point.values()) if point else np.float64
+        kinds = {m: (kind if m == "numeric" else "tape") for m in report.methods}
+        tolerances = {m: tolerance(kinds[m], dtype, rtol, atol) for m in report.methods}
+        if fast.agree(values, scales, report.reference, tolerances):
+            report.projections += count
+            for m in report.methods:
+                if m != report.reference:
+                    report.tolerances.setdefault(m, tolerances[m])
+            if "numeric" in report.methods:
+                report.numeric_kind.setdefault(var.name, kind)
+            return True
+    report.notes.append(
+        f"fast mode: the projections of ∂{report.output}/∂{var.name} at point {p} "
+        + ("disagreed" if result is not None else "met a kink")
+        + "; every element was compared instead"
+    )
+    return False
 
 
 def check(
@@ -257,6 +336,8 @@ def check(
     seed: int | None = None,
     n_points: int = DEFAULT_POINTS,
     name: str = "y",
+    mode: str = "full",
+    projections: int = fast.PROJECTIONS,
 ) -> Report:
     """Compare ``∂y/∂x`` for each ``x`` in ``wrt`` across ``methods``, element by element.
 
@@ -268,27 +349,32 @@ def check(
         methods: any of ``"sympy"``, ``"tape"``, ``"numeric"``; SymPy is the reference.
         rtol, atol: override the per-method defaults of ``TOLERANCES``.
         name: how the output is called in the report (``∂y[1]/∂W[1,2]``).
+        mode: ``"full"`` compares every element; ``"fast"`` first compares
+            ``projections`` random projections ``uᵀJv`` per variable and point (one
+            reverse pass and one or two forward passes each) and falls back to the
+            element-wise comparison only where they disagree.
 
     Returns:
         A :class:`Report`; ``bool(report)`` tells whether every element agrees.
     """
     if not isinstance(y, Expr):
         raise TypeError(f"expected a diffcheck expression, got {type(y).__name__}")
-    methods = _validate_methods(methods)
-    wrt_vars = _wrt_list(y, wrt)
-    points, seed = _points(y, at, seed, n_points)
+    methods = validate_methods(methods)
+    if mode not in ("full", "fast"):
+        raise ValueError(f"mode must be 'full' or 'fast', got {mode!r}")
+    wrt_vars = wrt_list(y, wrt)
+    points, seed = resolve_points(y, at, seed, n_points)
     reference = "sympy" if "sympy" in methods else methods[0]
     report = Report(
         output=name, wrt=tuple(v.name for v in wrt_vars), methods=methods, reference=reference,
-        tolerances={}, points=points, seed=seed,
+        tolerances={}, points=points, seed=seed, title="check" if mode == "full" else "check (fast)",
     )
     comparison = Comparison(report, rtol, atol)
     for p, point in enumerate(points):
-        _note_non_finite(report, y, p, point)
+        note_non_finite(report, y, p, point)
         for var in wrt_vars:
-            tensors, kinds, nj = method_tensors(y, var, point, methods)
-            if "numeric" in methods:
-                report.numeric_kind[var.name] = nj.method
-            report.jacobians[(p, var.name)] = {m: tensors[m] for m in methods}
-            comparison.add(y, var, p, point, tensors, kinds, nj)
+            if mode == "fast" and _screen(report, y, var, p, point, projections, rtol, atol):
+                continue
+            comparison.add(y, var, p, point, *comparison.tensors(y, var, p, point, methods))
+    diagnose(report, y, wrt_vars)
     return report

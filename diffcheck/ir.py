@@ -212,7 +212,10 @@ def toposort(root: Expr) -> list[Expr]:
 
 
 def variables(expr: Expr) -> dict[str, Var]:
-    """The variables of ``expr`` by name; one name with two shapes is an error."""
+    """The variables of ``expr`` by name; one name with two shapes is an error (cached)."""
+    cached = expr._cache.get("variables")
+    if cached is not None:
+        return dict(cached)
     found: dict[str, Var] = {}
     for node in toposort(expr):
         if isinstance(node, Var):
@@ -221,6 +224,7 @@ def variables(expr: Expr) -> dict[str, Var]:
                 raise ShapeError(
                     f"variable {node.name!r} appears with two shapes: {seen.shape} and {node.shape}"
                 )
+    expr._cache["variables"] = dict(found)
     return found
 
 
@@ -268,5 +272,6 @@ def resolve_point(expr: Expr, at: Mapping[Any, Any], dtype: Any = None) -> dict[
             raise ShapeError(
                 f"value of {name!r} has shape {value.shape}, but the variable has shape {var.shape}"
             )
-        point[name] = value.astype(dtype or (value.dtype if value.dtype.kind == "f" else np.float64))
+        target = dtype or (value.dtype if value.dtype.kind == "f" else np.float64)
+        point[name] = np.asarray(value, dtype=target)  # no copy when it is already a float array
     return point

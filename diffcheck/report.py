@@ -8,6 +8,7 @@ value, and the points and seed that reproduce the check.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,9 +92,14 @@ class Report:
     mismatches: list[Mismatch] = field(default_factory=list)
     kinks: list[Kink] = field(default_factory=list)
     compared: int = 0
+    projections: int = 0  # random projections uᵀJv compared in fast mode
     max_abs_error: float = 0.0
     max_rel_error: float = 0.0
     notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # structural problems, e.g. a wrong layout
+    # method -> elements (point, wrt, index) where it disagrees with the reference
+    disagreeing: dict[str, set[tuple]] = field(default_factory=dict)
+
     hints: list[str] = field(default_factory=list)
     jacobians: dict[tuple[int, str], dict[str, np.ndarray]] = field(default_factory=dict)
     numeric_kind: dict[str, str] = field(default_factory=dict)
@@ -101,7 +107,7 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return not self.mismatches
+        return not self.mismatches and not self.errors
 
     def __bool__(self) -> bool:
         return self.ok
@@ -128,7 +134,15 @@ class Report:
 
     def summary_lines(self) -> list[str]:
         share = 100.0 * len(self.mismatches) / self.compared if self.compared else 0.0
-        lines = [f"Mismatched elements: {len(self.mismatches)} / {self.compared} ({share:.3g}%)"]
+        lines = []
+        if self.projections:
+            lines.append(
+                f"Fast mode: {self.projections} random projections uᵀJv agreed"
+                + (" (elements of the rest compared below)" if self.compared else "")
+            )
+        if self.projections and not self.compared:
+            return lines
+        lines.append(f"Mismatched elements: {len(self.mismatches)} / {self.compared} ({share:.3g}%)")
         if self.mismatches:
             lines.append(
                 "Max absolute difference among violations: "
@@ -182,10 +196,7 @@ class Report:
             for name, value in point.items():
                 value = np.asarray(value)
                 if value.size <= POINT_ELEMENTS:
-                    text = np.array2string(
-                        value, separator=", ", floatmode="unique", max_line_width=10_000
-                    )
-                    parts.append(f"{name}={text}")
+                    parts.append(f"{name}={value.tolist()!r}")
                 else:
                     parts.append(f"{name}=<array of shape {value.shape}>")
             lines.append(f"Point {i}: " + ", ".join(parts))
@@ -197,7 +208,9 @@ class Report:
         return lines
 
     def __str__(self) -> str:
-        lines = [self.headline(), self.tolerance_line(), *self.summary_lines()]
+        lines = [self.headline(), *(f"Error: {e}" for e in self.errors)]
+        lines += [self.tolerance_line()] if self.tolerances else []
+        lines += self.summary_lines()
         lines += self.table_lines()
         if self.hints:
             lines.append("Hints:")
@@ -218,10 +231,36 @@ class Report:
     def _repr_markdown_(self) -> str:
         return "```text\n" + str(self) + "\n```"
 
+    def _repr_html_(self) -> str:
+        """The verdict, the capped table of wrong elements, and the hints, for notebooks."""
+        esc = html.escape
+        color = "green" if self.ok else "#b00"
+        parts = [f'<p><b style="color:{color}">{esc(self.headline())}</b></p>']
+        parts += [f"<p>Error: {esc(e)}</p>" for e in self.errors]
+        parts.append("<p>" + "<br>".join(esc(line) for line in self.summary_lines()) + "</p>")
+        if self.mismatches:
+            worst = sorted(self.mismatches, key=lambda m: -m.abs_error)[:TABLE_ROWS]
+            columns = [self.reference] + [k for k in worst[0].values if k != self.reference]
+            head = "".join(f"<th>{esc(c)}</th>" for c in ["element", "point", *columns])
+            rows = "".join(
+                "<tr>" + f"<td>{esc(m.name)}</td><td>{m.point}</td>"
+                + "".join(f"<td>{esc(number(m.values.get(c, float('nan'))))}</td>" for c in columns)
+                + "</tr>"
+                for m in worst
+            )
+            parts.append(f"<table><tr>{head}</tr>{rows}</table>")
+        if self.hints:
+            parts.append("<ul>" + "".join(f"<li>{esc(h)}</li>" for h in self.hints) + "</ul>")
+        if self.kinks:
+            parts.append("<p>" + "<br>".join(esc(line) for line in self.kink_lines()) + "</p>")
+        return "\n".join(parts)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly summary (for CI logs and graders)."""
         return {
             "ok": self.ok,
+            "errors": list(self.errors),
+            "hints": list(self.hints),
             "compared": self.compared,
             "mismatches": [
                 {"element": m.name, "point": m.point, "values": m.values} for m in self.mismatches

@@ -10,11 +10,11 @@ kink) the element is reported as non-differentiable with its one-sided values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from diffcheck.backends.program import Program, compile_program, point_dtype, run_forward
+from diffcheck.backends.program import Program, compile_program, point_dtype, rerun, run_forward
 from diffcheck.ir import Expr, Var
 
 COMPLEX_STEP = 1e-20
@@ -31,6 +31,7 @@ class NumericJacobian:
     right: np.ndarray
     at_kink: bool  # some kink op's input sits exactly on its kink at this point
     noise: np.ndarray | float = 0.0  # rounding error allowance of each element (central only)
+    sampled: np.ndarray | None = None  # where only some input elements were perturbed
 
 
 def is_analytic_path(program: Program, var: Var) -> bool:
@@ -39,40 +40,57 @@ def is_analytic_path(program: Program, var: Var) -> bool:
     return all(r is None or r.analytic or not lv for r, lv in zip(program.records, live, strict=True))
 
 
-def jacobian(expr: Expr, var: Var, point: dict[str, np.ndarray]) -> NumericJacobian:
-    """The Jacobian of ``expr`` with respect to ``var`` at ``point``."""
+def jacobian(
+    expr: Expr, var: Var, point: dict[str, np.ndarray], columns: list[tuple] | None = None
+) -> NumericJacobian:
+    """The Jacobian of ``expr`` with respect to ``var`` at ``point``.
+
+    With ``columns`` only those elements of ``var`` are perturbed (one perturbation
+    each); the other entries are NaN and ``sampled`` marks the computed ones.
+    """
     program = compile_program(expr)
     if var.name not in program.var_slots:
         zeros = np.zeros(expr.shape + var.shape)
         nan = np.full_like(zeros, np.nan)
         return NumericJacobian(zeros, "complex-step", zeros.astype(bool), nan, nan, False)
+    wanted = list(np.ndindex(var.shape)) if columns is None else columns
     if is_analytic_path(program, var):
-        return _complex_step(program, expr, var, point)
-    return _central(program, expr, var, point)
+        result = _complex_step(program, expr, var, point, wanted)
+    else:
+        result = _central(program, expr, var, point, wanted)
+    if columns is None:
+        return result
+    sampled = np.zeros(expr.shape + var.shape, bool)
+    for j in columns:
+        sampled[(Ellipsis, *j)] = True
+    return replace(result, sampled=sampled)
 
 
-def _complex_step(program: Program, expr: Expr, var: Var, point: dict) -> NumericJacobian:
+def _complex_step(program: Program, expr: Expr, var: Var, point: dict, wanted) -> NumericJacobian:
     dtype = point_dtype(point)
     ctype = np.result_type(dtype, np.complex64)
-    base = {k: v.astype(ctype) for k, v in point.items()}
-    columns = []
-    for j in np.ndindex(var.shape):
-        x = base[var.name].copy()
+    base = run_forward(program, point, dtype)  # nodes off the path stay real and are reused
+    x0 = point[var.name].astype(ctype)
+    columns = {}
+    for j in wanted:
+        x = x0.copy()
         x[j] += 1j * COMPLEX_STEP
-        out = run_forward(program, {**base, var.name: x}, ctype)[-1]
-        columns.append(np.imag(out) / COMPLEX_STEP)
+        out = rerun(program, base, var.name, x)[-1]
+        columns[j] = np.imag(out) / COMPLEX_STEP
     values = _assemble(columns, expr.shape, var.shape).astype(dtype)
     nan = np.full_like(values, np.nan)
     return NumericJacobian(values, "complex-step", np.zeros(values.shape, bool), nan, nan, False)
 
 
-def _central(program: Program, expr: Expr, var: Var, point: dict) -> NumericJacobian:
+def _central(program: Program, expr: Expr, var: Var, point: dict, wanted) -> NumericJacobian:
     dtype = point_dtype(point)
     eps = np.finfo(dtype).eps
     kink_slots = [i for i, r in enumerate(program.records) if r is not None and r.kinks]
 
+    base = run_forward(program, point, dtype)
+
     def run(x):
-        values = run_forward(program, {**point, var.name: x}, dtype)
+        values = rerun(program, base, var.name, x)
         parts = [
             np.ravel(np.sign(values[program.args[i][0]] - k))
             for i in kink_slots
@@ -82,23 +100,21 @@ def _central(program: Program, expr: Expr, var: Var, point: dict) -> NumericJaco
 
     f0, sides0 = run(point[var.name])
     at_kink = 0 in np.frombuffer(sides0, dtype=dtype)
-    columns, lefts, rights, kinks, noises = [], [], [], [], []
+    columns, lefts, rights, kinks, noises = {}, {}, {}, {}, {}
     size = float(np.max(np.abs(f0)))
-    for j in np.ndindex(var.shape):
+    for j in wanted:
         x0 = point[var.name]
         scale = max(1.0, abs(float(x0[j])))
-        value, left, right, kink, h = _difference(run, x0, j, f0, sides0, scale, eps)
-        columns.append(value)
-        lefts.append(left)
-        rights.append(right)
-        kinks.append(kink)
+        columns[j], lefts[j], rights[j], kinks[j], h = _difference(
+            run, x0, j, f0, sides0, scale, eps
+        )
         # Each of the two function values carries ~ a few eps of its size in rounding.
-        noises.append(np.full(np.shape(f0), 8 * eps * size / h))
+        noises[j] = np.full(np.shape(f0), 8 * eps * size / h)
     shapes = (expr.shape, var.shape)
     return NumericJacobian(
         _assemble(columns, *shapes),
         "central",
-        _assemble(kinks, *shapes).astype(bool),
+        _assemble(kinks, *shapes, fill=False).astype(bool),
         _assemble(lefts, *shapes),
         _assemble(rights, *shapes),
         at_kink,
@@ -132,7 +148,42 @@ def _shifted(x0: np.ndarray, j: tuple, h: float) -> np.ndarray:
     return x
 
 
-def _assemble(columns: list, out_shape: tuple, var_shape: tuple) -> np.ndarray:
-    """Stack per-input-element columns (each ``out_shape``) into ``out_shape + var_shape``."""
-    stacked = np.stack([np.asarray(c) for c in columns], axis=-1)
-    return stacked.reshape(out_shape + var_shape)
+def _assemble(columns: dict, out_shape: tuple, var_shape: tuple, fill=np.nan) -> np.ndarray:
+    """Place per-input-element columns (each ``out_shape``) into ``out_shape + var_shape``."""
+    out = np.full(out_shape + var_shape, fill, dtype=float if fill is not False else bool)
+    for j, column in columns.items():
+        out[(Ellipsis, *j)] = column
+    return out
+
+
+def directional(expr: Expr, var: Var, point: dict[str, np.ndarray], v: np.ndarray):
+    """``Jv`` (shaped like the output) for a direction ``v`` shaped like ``var``.
+
+    Returns (Jv, method), or (None, "kink") when a central step would cross a kink.
+    """
+    program = compile_program(expr)
+    dtype = point_dtype(point)
+    if var.name not in program.var_slots:
+        return np.zeros(expr.shape, dtype), "complex-step"
+    if is_analytic_path(program, var):
+        ctype = np.result_type(dtype, np.complex64)
+        shifted = point[var.name].astype(ctype) + 1j * COMPLEX_STEP * v
+        out = rerun(program, run_forward(program, point, dtype), var.name, shifted)[-1]
+        return (np.imag(out) / COMPLEX_STEP).astype(dtype), "complex-step"
+    kink_slots = [i for i, r in enumerate(program.records) if r is not None and r.kinks]
+
+    base = run_forward(program, point, dtype)
+
+    def run(x):
+        values = rerun(program, base, var.name, x)
+        sides = [np.sign(values[program.args[i][0]] - k) for i in kink_slots
+                 for k in program.records[i].kinks]
+        return values[-1], sides
+
+    x0 = point[var.name]
+    h = float(np.cbrt(np.finfo(dtype).eps) * max(1.0, float(np.max(np.abs(x0)))))
+    h /= max(float(np.max(np.abs(v))), 1e-300)
+    (_, s0), (fp, sp_), (fm, sm) = run(x0), run(x0 + h * v), run(x0 - h * v)
+    if any(not np.array_equal(a, b) for a, b in zip(s0 + s0, sp_ + sm, strict=True)):
+        return None, "kink"
+    return (fp - fm) / (2 * h), "central"

@@ -8,6 +8,7 @@ both use it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,19 @@ import numpy as np
 
 from diffcheck.ir import Const, Expr, Var, toposort
 from diffcheck.ops import REGISTRY, Op
+
+Step = Callable[[list], Any]
+
+
+def _step(fn: Callable[..., Any], args: tuple[int, ...], kwargs: dict[str, Any]) -> Step:
+    """``values -> fn(*inputs)`` with the input slots bound now, not looked up per call."""
+    if kwargs:
+        return lambda v: fn(*[v[a] for a in args], **kwargs)
+    if len(args) == 1:
+        (a,) = args
+        return lambda v: fn(v[a])
+    a, b = args
+    return lambda v: fn(v[a], v[b])
 
 
 @dataclass(frozen=True)
@@ -26,7 +40,10 @@ class Program:
     args: tuple[tuple[int, ...], ...]
     kwargs: tuple[dict[str, Any], ...]
     var_slots: dict[str, tuple[int, ...]]
+    const_slots: tuple[int, ...] = ()
+    steps: tuple[tuple[int, Step], ...] = ()  # forward of every op node, in order
     _live: dict[tuple[str, ...], tuple[bool, ...]] = field(default_factory=dict, compare=False)
+    _plans: dict[tuple[str, ...], tuple] = field(default_factory=dict, compare=False)
 
     def live(self, names: tuple[str, ...]) -> tuple[bool, ...]:
         """For each slot, whether its value depends on any variable in ``names`` (cached)."""
@@ -50,12 +67,19 @@ def compile_program(expr: Expr) -> Program:
     for i, node in enumerate(nodes):
         if isinstance(node, Var):
             var_slots.setdefault(node.name, []).append(i)
+    records = tuple(None if n.op in ("var", "const") else REGISTRY[n.op] for n in nodes)
+    args = tuple(tuple(slot[id(x)] for x in n.inputs) for n in nodes)
+    kwargs = tuple(n.kwargs for n in nodes)
     program = Program(
         nodes=tuple(nodes),
-        records=tuple(None if n.op in ("var", "const") else REGISTRY[n.op] for n in nodes),
-        args=tuple(tuple(slot[id(x)] for x in n.inputs) for n in nodes),
-        kwargs=tuple(n.kwargs for n in nodes),
+        records=records,
+        args=args,
+        kwargs=kwargs,
         var_slots={k: tuple(v) for k, v in var_slots.items()},
+        const_slots=tuple(i for i, n in enumerate(nodes) if isinstance(n, Const)),
+        steps=tuple(
+            (i, _step(r.forward, args[i], kwargs[i])) for i, r in enumerate(records) if r is not None
+        ),
     )
     expr._cache["program"] = program
     return program
@@ -64,17 +88,31 @@ def compile_program(expr: Expr) -> Program:
 def run_forward(program: Program, point: dict[str, np.ndarray], dtype: Any = None) -> list[Any]:
     """Every node's value at ``point`` (name -> array); constants are cast to ``dtype``."""
     values: list[Any] = [None] * len(program.nodes)
-    for i, node in enumerate(program.nodes):
-        record = program.records[i]
-        if record is not None:
-            values[i] = record.forward(*(values[a] for a in program.args[i]), **program.kwargs[i])
-        elif isinstance(node, Const):
-            values[i] = node.value if dtype is None else node.value.astype(dtype)
-        else:
-            values[i] = point[node.name]
+    nodes = program.nodes
+    for i in program.const_slots:
+        value = nodes[i].value
+        values[i] = value if dtype is None or value.dtype == dtype else value.astype(dtype)
+    for name, slots in program.var_slots.items():
+        for i in slots:
+            values[i] = point[name]
+    for i, step in program.steps:
+        values[i] = step(values)
     return values
 
 
 def point_dtype(point: dict[str, np.ndarray]) -> np.dtype:
     """The floating dtype the computation runs in: float64 unless every value is float32."""
     return np.result_type(np.float32, *point.values()) if point else np.dtype(np.float64)
+
+
+def rerun(program: Program, base: list[Any], name: str, x: np.ndarray) -> list[Any]:
+    """The values with variable ``name`` set to ``x``, recomputing only the nodes that
+    depend on it (the rest, such as ``x @ W1`` when perturbing ``W2``, are reused)."""
+    live = program.live((name,))
+    values = list(base)
+    for i in program.var_slots.get(name, ()):
+        values[i] = x
+    for i, step in program.steps:
+        if live[i]:
+            values[i] = step(values)
+    return values

@@ -8,8 +8,6 @@ the expression, so a second call does not re-derive.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from diffcheck._lazy import sympy as sp
@@ -84,29 +82,48 @@ def argument_symbols(expr: Expr) -> list[sp.Symbol]:
     ]
 
 
-def argument_values(expr: Expr, point: dict[str, np.ndarray]) -> list[float]:
-    """The values for :func:`argument_symbols`, in the same order."""
+def argument_values(expr: Expr, point: dict[str, np.ndarray]) -> list[np.float64]:
+    """The values for :func:`argument_symbols`, in the same order (NumPy floats, so a
+    division by zero gives inf or nan as in the other backends instead of raising)."""
     return [
-        float(value)
+        np.float64(value)
         for name, _ in sorted(variables(expr).items())
         for value in np.ravel(point[name])
     ]
 
 
-def _evaluator(expr: Expr, key: tuple, entries: np.ndarray) -> Callable[..., list]:
-    cached = expr._cache.get(key)
-    if cached is None:
+class CompiledEntries:
+    """An object array of SymPy entries compiled once into a NumPy function of the symbols.
+
+    Only non-zero entries are compiled. Symbols are renamed to plain identifiers in one
+    pass first: ``lambdify`` would otherwise re-substitute every non-identifier name
+    (``W[1,2]``) into every entry, which is quadratic in the size of the tensor.
+    """
+
+    def __init__(self, symbols: list, entries: np.ndarray):
+        self.shape = entries.shape
         flat = list(entries.ravel())
-        cached = sp.lambdify(argument_symbols(expr), flat, modules="numpy", cse=True)
-        expr._cache[key] = cached
-    return cached
+        self.positions = [i for i, e in enumerate(flat) if e != 0]
+        plain = [sp.Symbol(f"v{i}") for i in range(len(symbols))]
+        renamed = dict(zip(symbols, plain, strict=True))
+        targets = [flat[i].xreplace(renamed) for i in self.positions]
+        self.function = sp.lambdify(plain, targets, modules="numpy", cse=True, dummify=False)
+
+    def __call__(self, values: list) -> np.ndarray:
+        out = np.zeros(int(np.prod(self.shape, dtype=np.int64)))
+        if self.positions:
+            with np.errstate(all="ignore"):
+                flat = self.function(*values)
+            out[self.positions] = [np.real(v) for v in flat]
+        return out.reshape(self.shape)
 
 
 def _evaluate(expr: Expr, key: tuple, entries: np.ndarray, point: dict) -> np.ndarray:
-    function = _evaluator(expr, key, entries)
-    with np.errstate(all="ignore"):
-        flat = function(*argument_values(expr, point))
-    return np.array([np.real(v) for v in flat], dtype=float).reshape(entries.shape)
+    compiled = expr._cache.get(key)
+    if compiled is None:
+        compiled = CompiledEntries(argument_symbols(expr), entries)
+        expr._cache[key] = compiled
+    return compiled(argument_values(expr, point))
 
 
 def evaluate(expr: Expr, point: dict[str, np.ndarray]) -> np.ndarray:
@@ -126,7 +143,7 @@ def jacobian_entries_precise(
     """Selected closed-form entries evaluated with ``digits`` significant digits (mpmath)."""
     entries = closed_form(expr, var)
     subs = _precise_subs(expr, point, digits)
-    return [float(sp.N(entries[i], digits, subs=subs)) for i in indices]
+    return [_precise(entries[i], subs, digits) for i in indices]
 
 
 def values_precise(
@@ -135,7 +152,14 @@ def values_precise(
     """Selected entries of the expression's value itself, with ``digits`` significant digits."""
     lowered = lower(expr)
     subs = _precise_subs(expr, point, digits)
-    return [float(sp.N(lowered[i], digits, subs=subs)) for i in indices]
+    return [_precise(lowered[i], subs, digits) for i in indices]
+
+
+def _precise(entry, subs: dict, digits: int) -> float:
+    """``entry`` at high precision: substituting Floats of ``digits + 5`` digits makes SymPy
+    evaluate every operation (and every Piecewise condition) at that precision."""
+    value = entry.xreplace(subs)
+    return float(value.evalf(digits) if not value.is_Number else value)
 
 
 def _precise_subs(expr: Expr, point: dict[str, np.ndarray], digits: int) -> dict:

@@ -52,6 +52,10 @@ class Op:
     def domain(self, *xs: np.ndarray, **params: Any) -> bool:
         return True
 
+    def vjp_for(self, k: int, in_shape: tuple[int, ...], out_shape: tuple[int, ...]):
+        """The VJP of input ``k`` for these static shapes (records may pick a cheaper one)."""
+        return self.vjps[k]
+
     def builder(self) -> Callable[..., Any]:
         """The public function that builds a node of this op (``dc.exp`` and friends)."""
         from diffcheck.ir import apply

@@ -125,8 +125,12 @@ class Sigmoid(Unary):
 
     @staticmethod
     def forward(x):
-        # NOTE: exp of -|x| never overflows; branching on the real part keeps the
-        # formula analytic in x, so complex-step differences stay exact.
+        if not np.iscomplexobj(x):
+            # NOTE: log(1 + e^-x) by logaddexp never overflows and keeps full relative
+            # precision in both tails.
+            return np.exp(-np.logaddexp(0.0, -x))
+        # NOTE: for complex steps, branch on the real part: exp(-|Re x|) never overflows
+        # and each branch is analytic in x, so complex-step differences stay exact.
         side = np.where(np.real(x) >= 0, 1.0, -1.0)
         e = np.exp(-side * x)
         return np.where(side > 0, 1.0, e) / (1.0 + e)

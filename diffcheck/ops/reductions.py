@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ def normalize_axis(name: str, shape: tuple[int, ...], axis: Any) -> tuple[int, .
 
 def count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
     """How many elements are reduced into each output element."""
-    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    return math.prod(shape[a] for a in axes)
 
 
 class Reduction(Op):
@@ -41,6 +42,8 @@ class Reduction(Op):
         return tuple(n for i, n in enumerate(a) if i not in axes)
 
     def forward(self, x, axis=None):
+        if axis is None:  # the common case (a loss): no axis bookkeeping
+            return self.scale(np.sum(x), np.size(x))
         axes = normalize_axis(self.name, np.shape(x), axis)
         return self.scale(np.sum(x, axis=axes), count(np.shape(x), axes))
 
@@ -58,8 +61,10 @@ class Reduction(Op):
     @property
     def vjps(self):
         def vjp(g, out, x, axis=None):
-            axes = normalize_axis(self.name, np.shape(x), axis)
             nb = g.ndim - np.ndim(out)
+            if axis is None and nb == 0:  # scalar cotangent spread over every element
+                return np.full(np.shape(x), self.scale(g, np.size(x)), dtype=np.result_type(g, x))
+            axes = normalize_axis(self.name, np.shape(x), axis)
             g = np.expand_dims(g, tuple(nb + a for a in axes))
             return np.broadcast_to(self.scale(g, count(np.shape(x), axes)), g.shape[:nb] + np.shape(x))
 
