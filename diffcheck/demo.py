@@ -1,102 +1,409 @@
 """``diffcheck demo``: every worked example of the lecture, checked three ways.
 
 Each example builds its expression in the lecture's notation and runs ``dc.check``
-with SymPy, the tape and numeric differences; the demo prints one row per check.
+with SymPy, the tape and numeric differences; where the lecture states a closed form
+(``∂y/∂x = W``, ``∂d/∂a = 2a + b``), that statement is compared too, as the method
+``lecture``. The demo prints one row per check. The builders here are shared with the
+scripts in ``examples/``, which print the same examples at length.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import TextIO
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, TextIO
 
 import numpy as np
 
 import diffcheck as dc
+from diffcheck import nn, training
 from diffcheck.report import Report
+from diffcheck.training import SampledCheck, sampled_check
+
+ATOL, RTOL = 1e-10, 1e-7  # a lecture formula agrees with the reference like the tape does
+
+
+# ----- outcomes: a report plus what the lecture says -----
+@dataclass(frozen=True)
+class Fact:
+    """A statement of the lecture checked on the same example (``error <= tolerance``)."""
+
+    statement: str
+    error: float
+    tolerance: float
+    method: str = "lecture"
+    relative: bool = True  # the error is a relative difference (it joins "max rel err")
+
+    @property
+    def holds(self) -> bool:
+        return self.error <= self.tolerance
+
+
+def _blamed(report: Report) -> list[str]:
+    """The methods outside their tolerance on some mismatched element."""
+    recorded = getattr(report, "disagreeing", None)  # kept by newer comparators
+    if recorded:
+        return sorted(m for m, elements in recorded.items() if elements)
+    blamed = set()
+    for m in report.mismatches:
+        ref = m.values[m.reference]
+        for method, value in m.values.items():
+            rtol, atol = report.tolerances.get(method, (RTOL, ATOL))
+            if method not in (m.reference, "sympy-30") and not abs(value - ref) <= atol + rtol * abs(ref):
+                blamed.add(method)
+    return sorted(blamed) or [m for m in report.methods if m != report.reference]
+
+
+@dataclass
+class Outcome:
+    """One demo row: a check (a Report or a SampledCheck) and the lecture's facts about it."""
+
+    report: Report | SampledCheck
+    facts: list[Fact] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.report.ok) and all(f.holds for f in self.facts)
+
+    @property
+    def kinks(self) -> list:
+        return self.report.kinks
+
+    @property
+    def disagreeing(self) -> list[str]:
+        blamed = [] if self.report.ok else (
+            list(self.report.methods) if isinstance(self.report, SampledCheck) else _blamed(self.report)
+        )
+        return blamed + sorted({f.method for f in self.facts if not f.holds})
+
+    @property
+    def agreeing(self) -> list[str]:
+        methods = list(self.report.methods) + sorted({f.method for f in self.facts})
+        return [m for m in dict.fromkeys(methods) if m not in self.disagreeing]
+
+    @property
+    def max_rel_error(self) -> float:
+        errors = [f.error for f in self.facts if f.relative]
+        return max([self.report.max_rel_error, *errors])
+
+    def __str__(self) -> str:
+        lines = [str(self.report)]
+        lines += [f"{f.method}: {f.statement} does not hold (error {f.error:.3g}, allowed "
+                  f"{f.tolerance:.3g})" for f in self.facts if not f.holds]
+        return "\n".join(lines)
+
+
+def lecture_fact(
+    report: Report, var: str, formula: Callable[[dict], Any], method: str = "lecture"
+) -> Fact:
+    """The lecture's closed form of ``∂y/∂var`` (numerator layout, a function of the
+    point) against the reference method's values at every point of ``report``."""
+    worst = 0.0
+    for p, point in enumerate(report.points):
+        actual = report.jacobians[(p, var)][report.reference]
+        claimed = np.asarray(formula(point), dtype=float)
+        if claimed.shape != actual.shape:
+            return Fact(f"∂{report.output}/∂{var} has shape {claimed.shape}", np.inf, 0.0, method)
+        diff = np.abs(claimed - actual)
+        rel = np.where(diff <= ATOL, 0.0, diff / np.maximum(np.abs(actual), ATOL))
+        worst = max(worst, float(np.max(rel, initial=0.0)))
+    return Fact(f"the closed form of ∂{report.output}/∂{var}", worst, RTOL, method)
+
+
+Row = tuple[str, Outcome]
 
 
 @dataclass(frozen=True)
 class Example:
-    """One lecture example: a title and a function yielding (what is checked, report)."""
+    """One lecture example: a title, its script in ``examples/``, and its checks."""
 
     title: str
-    run: Callable[[], Iterator[tuple[str, Report]]]
+    run: Callable[[], Iterator[Row]]
+    script: str = ""
 
 
-def graph_example() -> Iterator[tuple[str, Report]]:
+# ----- builders shared with examples/ -----
+class Graph(NamedTuple):
+    """The lecture's graph ``c = a + b``, ``d = a·c`` at ``a = 4``, ``b = 3``."""
+
+    a: dc.Var
+    b: dc.Var
+    c: dc.Expr
+    d: dc.Expr
+    at: dict[str, float]
+
+
+def graph_abcd() -> Graph:
+    """The graph of "Calculating derivatives of composite functions", with its values."""
     a, b = dc.scalar("a"), dc.scalar("b")
     c = a + b
-    d = a * c
-    report = dc.check(d, [a, b], {"a": 4, "b": 3}, name="d")
-    grads = report.jacobians[(0, "a")]["tape"], report.jacobians[(0, "b")]["tape"]
-    yield f"∂d/∂a = {float(grads[0]):g}, ∂d/∂b = {float(grads[1]):g} at a=4, b=3", report
+    return Graph(a, b, c, a * c, {"a": 4.0, "b": 3.0})
 
 
-def wx_example() -> Iterator[tuple[str, Report]]:
-    W, x = dc.matrix("W", 4, 3), dc.vector("x", 3)
-    yield "y = Wx: ∂y/∂x = W (4×3)", dc.check(W @ x, x, seed=1)
-    yield "y = Wx: ∂y/∂W, a 4×4×3 tensor δ_ik x_j", dc.check(W @ x, W, seed=1)
+def wx(n_out: int = 4, n_in: int = 3) -> tuple[dc.Var, dc.Var, dc.Expr]:
+    """``W (n_out×n_in)``, ``x (n_in)`` and ``y = Wx``: the lecture's ``f: R³ → R⁴``."""
+    W, x = dc.matrix("W", n_out, n_in), dc.vector("x", n_in)
+    return W, x, W @ x
 
 
-def xw_example() -> Iterator[tuple[str, Report]]:
-    x, W = dc.vector("x", 3), dc.matrix("W", 3, 4)
-    report = dc.check(x @ W, x, seed=2)
-    at = report.points[0]
-    J = dc.jacobian(x @ W, x, at, layout="denominator")
-    same = "= W" if np.allclose(J, at["W"]) else "!= W"
-    yield f"y = xW (row vector): denominator-layout ∂y/∂x {same}", report
+def xw(n_in: int = 3, n_out: int = 4) -> tuple[dc.Var, dc.Var, dc.Expr]:
+    """A row vector ``x (1×n_in)``, ``W (n_in×n_out)`` and ``y = xW``."""
+    x, W = dc.vector("x", n_in), dc.matrix("W", n_in, n_out)
+    return x, W, x @ W
 
 
-def batch_example() -> Iterator[tuple[str, Report]]:
-    X, W = dc.matrix("X", 5, 3), dc.matrix("W", 3, 4)
-    yield "Y = XW: ∂Y[i,:]/∂X[j,:] = Wᵀ if i = j else 0", dc.check(X @ W, [X, W], seed=3)
+def batch_xw(m: int = 5, n_in: int = 3, n_out: int = 4) -> tuple[dc.Var, dc.Var, dc.Expr]:
+    """A design matrix ``X (m×n_in)`` of row samples, ``W`` and ``Y = XW``."""
+    X, W = dc.matrix("X", m, n_in), dc.matrix("W", n_in, n_out)
+    return X, W, X @ W
 
 
-def chain_example() -> Iterator[tuple[str, Report]]:
-    V, W, x = dc.matrix("V", 2, 4), dc.matrix("W", 4, 3), dc.vector("x", 3)
-    yield "y = VWx: ∂y/∂x = VW", dc.check(V @ (W @ x), [x, W, V], seed=4)
+class Chain(NamedTuple):
+    """``z = Wx``, ``y = Vz``: ``y`` built whole, and ``y_of_z`` over a variable ``z``."""
+
+    V: dc.Var
+    W: dc.Var
+    x: dc.Var
+    y: dc.Expr
+    z: dc.Expr
+    y_of_z: dc.Expr
+
+
+def chain_vwx(n_y: int = 2, n_z: int = 4, n_x: int = 3) -> Chain:
+    """``y = VWx`` with ``V (n_y×n_z)``, ``W (n_z×n_x)``, ``x (n_x)``, and its two pieces."""
+    V, W, x = dc.matrix("V", n_y, n_z), dc.matrix("W", n_z, n_x), dc.vector("x", n_x)
+    return Chain(V, W, x, V @ (W @ x), W @ x, V @ dc.vector("z", n_z))
+
+
+def chain_product(chain: Chain, at: dict[str, np.ndarray]) -> np.ndarray:
+    """``(∂y/∂z)(∂z/∂x)`` from the two pieces separately (tape), at ``z = Wx``."""
+    z = dc.evaluate(chain.z, {"W": at["W"], "x": at["x"]})
+    dy_dz = dc.jacobian(chain.y_of_z, "z", {"V": at["V"], "z": z})
+    dz_dx = dc.jacobian(chain.z, "x", {"W": at["W"], "x": at["x"]})
+    return dy_dz @ dz_dx
+
+
+def written(expr: Any) -> str:
+    """A SymPy result as the lecture writes it: ``2*a + b`` becomes ``2a + b``."""
+    text = str(expr)
+    return text if "**" in text else text.replace("*", "")
+
+
+def tensor_compact(T: np.ndarray) -> np.ndarray:
+    """The non-zero part of ``∂y/∂W`` for ``y = Wx``: row ``i`` is ``∂y_i/∂W[i,:]``."""
+    return np.stack([T[i, i, :] for i in range(T.shape[0])])
+
+
+# ----- the examples -----
+def graph_example() -> Iterator[Row]:
+    """∂d/∂a and ∂d/∂b, against the lecture's 2a + b and a."""
+    g = graph_abcd()
+    report = dc.check(g.d, [g.a, g.b], g.at, name="d")
+    dd_da, dd_db = (dc.symbolic_jacobian(g.d, v) for v in (g.a, g.b))
+    facts = [
+        lecture_fact(report, "a", lambda p: 2 * p["a"] + p["b"]),
+        lecture_fact(report, "b", lambda p: p["a"]),
+    ]
+    grads = (float(report.jacobians[(0, v)]["tape"]) for v in ("a", "b"))
+    what = "∂d/∂a = {} = {:g}, ∂d/∂b = {} = {:g} at a=4, b=3"
+    yield what.format(written(dd_da), next(grads), written(dd_db), next(grads)), Outcome(report, facts)
+
+
+def xor_example() -> Iterator[Row]:
+    """The hand-set XOR net: its truth table and the gradient of its error."""
+    expr, X, at = nn.xor_network()
+    table = np.round(dc.evaluate(expr, at)).ravel()
+    miss = float(np.max(np.abs(table - nn.XOR_TARGETS.ravel())))
+    truth = Fact("outputs round to 0 1 1 0", miss, 0.0, relative=False)
+    net = nn.xor_mlp()
+    points = [at, net.init(1), net.init(2)]
+    report = dc.check(nn.half_sse(expr, nn.XOR_TARGETS), net.parameters(), points, name="E")
+    yield "XOR = AND(OR, NAND): truth table; ∂E/∂W, ∂E/∂b at the lecture's weights and 2 random starts", \
+        Outcome(report, [truth])
+
+
+def wx_example() -> Iterator[Row]:
+    """The Jacobian of y = Wx is W."""
+    W, x, y = wx()
+    report = dc.check(y, x, seed=1)
+    yield "y = Wx: ∂y/∂x = W (4×3)", Outcome(report, [lecture_fact(report, "x", lambda p: p["W"])])
+
+
+def xw_example() -> Iterator[Row]:
+    """For a row vector, y = xW has the Jacobian W (denominator layout)."""
+    x, W, y = xw()
+    report = dc.check(y, x, seed=2)
+    fact = lecture_fact(report, "x", lambda p: p["W"].T)  # numerator layout is Wᵀ
+    yield "y = xW (row vector): denominator-layout ∂y/∂x = W", Outcome(report, [fact])
+
+
+def tensor_example() -> Iterator[Row]:
+    """∂y/∂W for y = Wx: the 3-D tensor and its compact 2-D form."""
+    W, x, y = wx()
+    report = dc.check(y, W, seed=1)
+    full = lecture_fact(report, "W", lambda p: np.einsum("ik,j->ikj", np.eye(4), p["x"]))
+    compact = Fact("compact form: row i of ∂y_i/∂W[i,:] is x", _compact_error(report), RTOL)
+    yield "y = Wx: ∂y/∂W, a 4×4×3 tensor δ_ik x_j; compact 4×3 form, row i = x", \
+        Outcome(report, [full, compact])
+
+
+def _compact_error(report: Report) -> float:
+    errors = [
+        np.max(np.abs(tensor_compact(report.jacobians[(p, "W")]["tape"]) - point["x"]))
+        for p, point in enumerate(report.points)
+    ]
+    return float(max(errors))
+
+
+def batch_example() -> Iterator[Row]:
+    """Y = XW: rows only depend on their own row of X."""
+    X, W, Y = batch_xw()
+    report = dc.check(Y, [X, W], seed=3)
+    facts = [
+        lecture_fact(report, "X", lambda p: np.einsum("ij,ba->iajb", np.eye(5), p["W"])),
+        lecture_fact(report, "W", lambda p: np.einsum("ik,ab->iakb", p["X"], np.eye(4))),
+    ]
+    yield "Y = XW: ∂Y[i,:]/∂X[j,:] = Wᵀ if i = j else 0", Outcome(report, facts)
+
+
+def chain_example() -> Iterator[Row]:
+    """The chain rule: dy/dx = (dy/dz)(dz/dx) = VW."""
+    chain = chain_vwx()
+    report = dc.check(chain.y, [chain.x, chain.W, chain.V], seed=4)
+    facts = [
+        lecture_fact(report, "x", lambda p: p["V"] @ p["W"]),
+        lecture_fact(report, "x", lambda p: chain_product(chain, p)),
+    ]
+    yield "y = VWx: ∂y/∂x = VW = (∂y/∂z)(∂z/∂x)", Outcome(report, facts)
+
+
+def layer_example() -> Iterator[Row]:
+    """One Dense layer in the lecture's row notation, on a batch."""
+    rng = np.random.default_rng(5)
+    layer = nn.Dense(3, 4, "sigmoid", name="l1")
+    X, Y = rng.normal(size=(5, 3)), rng.uniform(size=(5, 4))
+    report = dc.check(nn.half_sse(layer(X), Y), layer.parameters(), seed=5, name="E")
+    yield "E = ½Σ(σ(XW + b) − Y)², X 5×3 → 4 units: ∂E/∂W, ∂E/∂b", Outcome(report)
+
+
+CIRCLE_CHECKED = 12  # samples in the SymPy check (SymPy's cost grows with each term)
+
+
+def circle_example() -> Iterator[Row]:
+    """The circle classifier: gradients, accumulation, and learning."""
+    X, y = training.circle_data(m=200, seed=0)
+    trained = training.train_circle(X, y, steps=300)
+    (c1, c2), r = training.circle_from(trained.at)
+    true_centre, true_r = training.CIRCLE_CENTRE, training.CIRCLE_RADIUS
+    miss = max(abs(c1 - true_centre[0]), abs(c2 - true_centre[1]), abs(r - true_r))
+    learned = Fact(f"learns centre ({c1:.2f}, {c2:.2f}), radius {r:.2f}", miss, 0.15, "descent",
+                   relative=False)
+    Xc, yc = X[:CIRCLE_CHECKED], y[:CIRCLE_CHECKED]
+    loss = training.circle_loss(Xc, yc, from_logits=False)  # the lecture's formula, literally
+    points = [training.CIRCLE_START, trained.at]
+    report = dc.check(loss, ["w0", "w1", "w2"], points, name="E")
+    samples = training.circle_samples(Xc, yc)
+    per_sample = training.circle_sample_loss()
+    facts = [learned] + [
+        lecture_fact(report, w, lambda p, w=w: training.accumulated_gradient(per_sample, [w], p, samples)[w],
+                     "accumulated")
+        for w in ("w0", "w1", "w2")
+    ]
+    yield (f"ŷ = σ((x1−w1)² + (x2−w2)² − w0²), BCE over {CIRCLE_CHECKED} points: ∂E/∂w before and "
+           "after descent; Σ per sample ÷ m = batch"), Outcome(report, facts)
+
+
+# N, D_in, H, D_out and points of the three-way check of the ReLU network. Small on
+# purpose: SymPy works element by element, and a failing check re-evaluates the closed
+# form at 30 digits, which is slow for relu's Piecewise (seconds per element). The
+# script examples/two_layer_relu.py checks 4×10→5→3 at three points.
+REDUCED = (2, 4, 3, 2)
+REDUCED_POINTS = 1
+
+
+def relu_example() -> Iterator[Row]:
+    """The two-layer ReLU network: reduced size three ways, full size sampled."""
+    small = training.two_layer_relu(*REDUCED, seed=0)
+    report = dc.check(small.loss, [small.w1, small.w2], seed=0, n_points=REDUCED_POINTS, name="loss")
+    yield f"loss = Σ(relu(x w1) w2 − y)² at {_size(REDUCED)}: ∂loss/∂w1, ∂loss/∂w2", Outcome(report)
+    full = training.two_layer_relu(*training.LECTURE_SIZES, seed=0)
+    sampled = sampled_check(full.loss, [full.w1, full.w2], full.at, per_variable=20, seed=0)
+    yield (f"full size {_size(training.LECTURE_SIZES)}: 20 seeded entries each of ∂loss/∂w1, "
+           "∂loss/∂w2 (SymPy runs at the reduced size)"), Outcome(sampled)
+
+
+def _size(sizes: tuple[int, int, int, int]) -> str:
+    n, d_in, h, d_out = sizes
+    return f"N={n}, {d_in}→{h}→{d_out}"
 
 
 EXAMPLES: list[Example] = [
-    Example("computational graph a, b, c = a + b, d = a·c", graph_example),
-    Example("Jacobian of y = Wx", wx_example),
-    Example("row vectors y = xW", xw_example),
-    Example("multiple data points Y = XW", batch_example),
-    Example("chain rule y = VWx", chain_example),
+    Example("computational graph a, b, c = a + b, d = a·c", graph_example, "graph_abcd.py"),
+    Example("logic gates: XOR from OR, NAND, AND", xor_example, "logic_gates_xor.py"),
+    Example("Jacobian of y = Wx", wx_example, "jacobian_wx.py"),
+    Example("row vectors y = xW", xw_example, "row_vector_xw.py"),
+    Example("tensor ∂y/∂W for y = Wx", tensor_example, "tensor_dy_dw.py"),
+    Example("multiple data points Y = XW", batch_example, "batch_xw.py"),
+    Example("chain rule y = VWx", chain_example, "chain_vwx.py"),
+    Example("layer notation A = σ(XW + B)", layer_example),
+    Example("circle classifier", circle_example, "circle_classifier.py"),
+    Example("two-layer ReLU network", relu_example, "two_layer_relu.py"),
 ]
 
 
-def _error(report: Report) -> str:
-    return f"{report.max_rel_error:.1e}"
+# ----- the table -----
+def _verdict(outcome: Outcome) -> str:
+    verdict = "agree" if outcome.ok else f"DISAGREE ({', '.join(outcome.disagreeing) or '?'})"
+    if outcome.kinks:
+        verdict += f" ({len(outcome.kinks)} non-differentiable)"
+    return verdict
 
 
-def run(out: TextIO, examples: list[Example] | None = None) -> int:
-    """Run every example, print a table, and return 0 when every check agrees, else 1."""
-    rows = [("example", "what is checked", "methods", "max rel err", "verdict")]
-    failures = []
-    for example in examples or EXAMPLES:
-        start = time.perf_counter()
-        print(f"checking {example.title} ...", file=out, flush=True)
-        for what, report in example.run():
-            methods = ", ".join(report.methods)
-            verdict = "agree" if report.ok else "DISAGREE"
-            if report.kinks:
-                verdict += f" ({len(report.kinks)} non-differentiable)"
-            rows.append((example.title, what, methods, _error(report), verdict))
-            if not report.ok:
-                failures.append(report)
-        elapsed = time.perf_counter() - start
-        if elapsed > 2:
-            print(f"  ({elapsed:.1f} s)", file=out, flush=True)
+def _print_table(rows: list[tuple[str, ...]], out: TextIO) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     print(file=out)
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), file=out)
-    for report in failures:
-        print("\n" + str(report), file=out)
-    total = len(rows) - 1
-    print(f"\n{total - len(failures)} of {total} checks agree across sympy, tape and numeric.",
+
+
+@dataclass
+class _Tally:
+    rows: list[tuple[str, ...]] = field(
+        default_factory=lambda: [("example", "what is checked", "methods that agree", "max rel err",
+                                  "verdict")]
+    )
+    failures: list[Outcome] = field(default_factory=list)
+
+    def add(self, title: str, what: str, outcome: Outcome) -> None:
+        methods = ", ".join(outcome.agreeing) or "none"
+        self.rows.append((title, what, methods, f"{outcome.max_rel_error:.1e}", _verdict(outcome)))
+        if not outcome.ok:
+            self.failures.append(outcome)
+
+
+def run(out: TextIO, examples: list[Example] | None = None) -> int:
+    """Run every example, print a table, and return 0 when every check agrees, else 1."""
+    tally = _Tally()
+    for example in EXAMPLES if examples is None else examples:
+        start = time.perf_counter()
+        where = f" (examples/{example.script})" if example.script else ""
+        print(f"checking {example.title}{where} ...", file=out, flush=True)
+        for what, outcome in example.run():
+            tally.add(example.title, what, outcome if isinstance(outcome, Outcome) else Outcome(outcome))
+        elapsed = time.perf_counter() - start
+        if elapsed > 2:
+            print(f"  ({elapsed:.1f} s)", file=out, flush=True)
+    _print_table(tally.rows, out)
+    for outcome in tally.failures:
+        print("\n" + str(outcome), file=out)
+    total = len(tally.rows) - 1
+    print(f"\n{total - len(tally.failures)} of {total} checks agree across sympy, tape and numeric.",
           file=out)
-    return 1 if failures else 0
+    return 1 if tally.failures else 0
+
+
+__all__ = [
+    "Chain", "EXAMPLES", "Example", "Fact", "Graph", "Outcome", "batch_xw", "chain_product", "chain_vwx",
+    "graph_abcd", "lecture_fact", "run", "tensor_compact", "written", "wx", "xw",
+]
