@@ -16,8 +16,10 @@ def sigmoid(x: sp.Expr) -> sp.Expr:
 
 
 def relu(x: sp.Expr) -> sp.Expr:
-    """max(x, 0), written as a Piecewise so its derivative is 0 / 1 away from the kink."""
-    return sp.Piecewise((0, x < 0), (x, True))
+    """max(x, 0). As ``Max`` rather than a Piecewise: SymPy differentiates it to a
+    Heaviside step (0 / 1 away from the kink), and nested relus stay cheap and
+    lambdify cleanly (a Piecewise inside a Piecewise condition does neither)."""
+    return sp.Max(x, 0)
 
 
 def step(x: sp.Expr) -> sp.Expr:

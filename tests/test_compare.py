@@ -148,3 +148,9 @@ def test_repr_and_markdown():
     assert repr(report).startswith("<Report check ok: 0 / 12 mismatched")
     assert report._repr_markdown_().startswith("```text\n")
     assert report.to_dict()["ok"] is True
+
+
+def test_nested_kink_ops_lower_and_check_cleanly():
+    x = dc.vector("x", 3)
+    for expr in (dc.relu(dc.relu(x) - 0.5), dc.abs(dc.relu(x) - 1.0)):
+        assert dc.check(expr, x).ok
