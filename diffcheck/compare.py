@@ -61,6 +61,11 @@ def validate_methods(methods: Sequence[str]) -> tuple[str, ...]:
     return methods
 
 
+def validate_mode(mode: str) -> None:
+    if mode not in ("full", "fast"):
+        raise ValueError(f"mode must be 'full' or 'fast', got {mode!r}")
+
+
 def wrt_list(y: Expr, wrt: Any) -> tuple[Var, ...]:
     items = wrt if isinstance(wrt, (list, tuple)) else [wrt]
     if not items:
@@ -300,18 +305,24 @@ def note_non_finite(report: Report, y: Expr, p: int, point: dict) -> None:
         )
 
 
-def _screen(report: Report, y: Expr, var: Var, p: int, point: dict, count: int, rtol, atol) -> bool:
-    """Fast mode: True when the projections agree, so the element-wise comparison is skipped."""
+def screen(
+    report: Report, y: Expr, var: Var, p: int, point: dict, count: int, rtol, atol,
+    extra: dict[str, np.ndarray] | None = None,
+) -> bool:
+    """Fast mode: True when the projections agree, so the element-wise comparison is skipped.
+
+    ``extra`` holds full tensors to screen as well, such as a claimed derivative.
+    """
     rng = np.random.default_rng([report.seed or 0, p, len(var.name), *map(ord, var.name)])
-    result = fast.projections(y, var, point, report.methods, rng, count)
+    result = fast.projections(y, var, point, report.methods, rng, count, extra)
     if result is not None:
         values, scales, kind = result
         dtype = np.result_type(*point.values()) if point else np.float64
-        kinds = {m: (kind if m == "numeric" else "tape") for m in report.methods}
-        tolerances = {m: tolerance(kinds[m], dtype, rtol, atol) for m in report.methods}
+        kinds = {m: (kind if m == "numeric" else m if m == "claimed" else "tape") for m in values}
+        tolerances = {m: tolerance(kinds[m], dtype, rtol, atol) for m in values}
         if fast.agree(values, scales, report.reference, tolerances):
             report.projections += count
-            for m in report.methods:
+            for m in values:
                 if m != report.reference:
                     report.tolerances.setdefault(m, tolerances[m])
             if "numeric" in report.methods:
@@ -360,8 +371,7 @@ def check(
     if not isinstance(y, Expr):
         raise TypeError(f"expected a diffcheck expression, got {type(y).__name__}")
     methods = validate_methods(methods)
-    if mode not in ("full", "fast"):
-        raise ValueError(f"mode must be 'full' or 'fast', got {mode!r}")
+    validate_mode(mode)
     wrt_vars = wrt_list(y, wrt)
     points, seed = resolve_points(y, at, seed, n_points)
     reference = "sympy" if "sympy" in methods else methods[0]
@@ -373,7 +383,7 @@ def check(
     for p, point in enumerate(points):
         note_non_finite(report, y, p, point)
         for var in wrt_vars:
-            if mode == "fast" and _screen(report, y, var, p, point, projections, rtol, atol):
+            if mode == "fast" and screen(report, y, var, p, point, projections, rtol, atol):
                 continue
             comparison.add(y, var, p, point, *comparison.tensors(y, var, p, point, methods))
     diagnose(report, y, wrt_vars)

@@ -20,15 +20,23 @@ PROJECTIONS = 3
 
 
 def projections(
-    y: Expr, var: Var, point: dict[str, np.ndarray], methods: tuple[str, ...], rng, count: int
+    y: Expr,
+    var: Var,
+    point: dict[str, np.ndarray],
+    methods: tuple[str, ...],
+    rng,
+    count: int,
+    extra: dict[str, np.ndarray] | None = None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray, str] | None:
     """``uᵀJv`` for ``count`` random (u, v) by each method, plus each projection's scale.
 
-    The scale ``‖Jᵀu‖·‖v‖`` (an upper bound of ``|uᵀJv|``, from the tape) sets the
-    relative tolerance; None means a projection could not be taken (a kink within
-    the numeric step).
+    ``extra`` holds tensors already known in full (a claimed derivative), projected with
+    the same ``u`` and ``v``. The scale ``‖Jᵀu‖·‖v‖`` (an upper bound of ``|uᵀJv|``,
+    from the tape) sets the relative tolerance; None means a projection could not be
+    taken (a kink within the numeric step).
     """
-    values: dict[str, list[float]] = {m: [] for m in methods}
+    extra = extra or {}
+    values: dict[str, list[float]] = {m: [] for m in (*methods, *extra)}
     scales: list[float] = []
     kind = "complex-step"
     full = symbolic.jacobian(y, var, point) if "sympy" in methods else None
@@ -37,6 +45,8 @@ def projections(
         v = rng.standard_normal(var.shape)
         ut_j = tape.vector_jacobian(y, var, point, u)
         scales.append(float(np.linalg.norm(ut_j) * np.linalg.norm(v)))  # bounds |uᵀJv|
+        for m, tensor in extra.items():
+            values[m].append(float(np.tensordot(np.tensordot(u, tensor, y.ndim), v, var.ndim)))
         for m in methods:
             if m == "tape":
                 values[m].append(float(np.sum(ut_j * v)))

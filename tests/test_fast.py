@@ -73,3 +73,15 @@ def test_single_element_errors_are_caught_by_projections():
         )
         misses += agreed
     assert misses <= 1  # see benchmarks/fast_mode_misses.py for measured rates
+
+
+def test_check_gradient_fast_mode_screens_the_claim_too():
+    W, x = dc.matrix("W", 8, 6), dc.vector("x", 6)
+    y = dc.tanh(W @ x)
+    right = lambda W, x: np.diag(1 - np.tanh(W @ x) ** 2) @ W  # noqa: E731
+    report = dc.check_gradient(y, x, right, mode="fast", methods=("tape", "numeric"))
+    assert report.ok and report.compared == 0 and report.projections == 9
+    wrong = lambda W, x: W  # noqa: E731
+    report = dc.check_gradient(y, x, wrong, mode="fast", methods=("tape", "numeric"))
+    assert not report.ok and report.mismatches[0].name.startswith("∂y[")
+    assert "claimed" in report.mismatches[0].values
