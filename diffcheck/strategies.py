@@ -1,116 +1,362 @@
-"""Hypothesis strategies: random well-shaped expressions and points inside their domains.
+"""Hypothesis strategies: random expressions, points inside their domains, small networks.
 
-Expressions are built through the IR builders (never from strings) with
-``st.recursive``, leaves first, so a failing example shrinks to a small expression.
-Ops with a restricted domain get arguments that stay inside it by construction
-(``log(u*u + 1/2)``), so every drawn expression has valid random points.
+- :func:`expressions` draws well-shaped expressions over given variables with
+  ``st.recursive``, leaves first (variables, then constants), so a failing example
+  shrinks to a small expression such as ``sigmoid(a)``.
+- :func:`points` draws ``at`` mappings inside every op's domain and away from kinks.
+- :func:`mlps` draws a small random network with a loss, its parameters and a point.
+
+Expressions are built through the IR builders, never from strings. Arguments are
+checked when a strategy is created (``InvalidArgument``), not when it is drawn from.
+
+Example::
+
+    from hypothesis import given, strategies as st
+    import diffcheck as dc
+    from diffcheck.strategies import expressions, points
+
+    @given(st.data())
+    def test_methods_agree(data):
+        e = data.draw(expressions([dc.scalar("a"), dc.vector("x", 3)]))
+        at = data.draw(points(e))
+        if at:
+            assert dc.check(e, sorted(at), at)
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+from hypothesis import reject
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
+from hypothesis.extra.numpy import arrays
 
-from diffcheck.ir import Expr, Var, apply
+from diffcheck.errors import ShapeError
+from diffcheck.ir import Const, Expr, Var, apply
 from diffcheck.ir import variables as variables_of
-from diffcheck.ops import REGISTRY
-from diffcheck.points import random_points
+from diffcheck.ops import REGISTRY, Op
+from diffcheck.points import in_domain, random_points
 
-UNARY = ("neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "transpose")
-BINARY = ("add", "sub", "mul", "div", "pow", "matmul")
-REDUCTIONS = ("sum", "mean")
-POSITIVE_ONLY = ("log", "sqrt")
-EXPONENTS = (2.0, 3.0, -1.0, 0.5)
-CONSTANTS = (0.5, 2.0, -1.5, 3.0)
-
-
-def _positive(x: Expr) -> Expr:
-    """An expression of the same shape that is at least 1/2 everywhere."""
-    return x * x + 0.5
-
-
-def _compatible(a: Expr, b: Expr) -> Expr:
-    """``b`` itself if it broadcasts with ``a``, else its sum (a scalar broadcasts with all)."""
-    try:
-        np.broadcast_shapes(a.shape, b.shape)
-        return b
-    except ValueError:
-        return apply("sum", b)
+CONSTANTS = (0.5, 2.0, -1.5, 3.0)  # the first is what a constant leaf shrinks to
+EXPONENTS = (2.0, 3.0, -1.0, 0.5)  # constant exponents of ``pow``; else a drawn one
+GUARD_OPS = frozenset({"mul", "add"})  # ``x*x + 1/2``: keeps an operand positive
+_CHOICE = st.integers(0, 11)  # picks an axis, an exponent or a fixed matrix
+_DEFAULT_CONSTANTS = st.sampled_from(CONSTANTS)
+# As in diffcheck.points.random_points: magnitudes in [1/4, 2]; positive first, so values
+# shrink to simple positive numbers such as 1.0.
+_VALUES = st.one_of(
+    st.floats(0.25, 2.0, allow_subnormal=False), st.floats(-2.0, -0.25, allow_subnormal=False)
+)
 
 
-def _apply(name: str, a: Expr, b: Expr, choice: int) -> Expr:
-    """Build ``name`` from operands ``a`` (and ``b``), keeping inside domain and shape rules."""
-    if name in POSITIVE_ONLY:
-        return apply(name, _positive(a))
-    if name in UNARY:
-        return apply(name, a)
-    if name in REDUCTIONS:
-        axis = None if a.ndim == 0 or choice % 2 == 0 else choice % a.ndim
-        return apply(name, a, axis=axis)
-    if name == "pow":
-        exponent = EXPONENTS[choice % len(EXPONENTS)]
-        base = a if exponent in (2.0, 3.0) else _positive(a)
-        return apply("pow", base, exponent)
-    if name == "matmul":
+# ----- expressions -----
+def _restricts_domain(record: Op) -> bool:
+    return type(record).domain is not Op.domain
+
+
+class _Builder:
+    """Builds one node from drawn parts, using only the allowed ops (and constants).
+
+    Ops with a restricted domain get a positive operand (``x*x + 1/2``) when ``mul``
+    and ``add`` are allowed; otherwise they get the operand as drawn and
+    :func:`points` filters the values. A node over constants only that leaves its
+    domain (``relu(0.5 - 0.5)`` sits on a kink) is replaced by its first operand.
+    """
+
+    def __init__(self, allowed: frozenset[str]):
+        self.allowed = allowed
+
+    def positive(self, x: Expr) -> Expr:
+        return x * x + 0.5 if GUARD_OPS <= self.allowed else x
+
+    def unary(self, name: str, a: Expr, choice: int) -> Expr:
+        if name in ("sum", "mean"):
+            axis = None if a.ndim == 0 or choice % 2 == 0 else choice % a.ndim
+            return self._valid(apply(name, a, axis=axis), a)
+        if _restricts_domain(REGISTRY[name]):
+            return self._valid(apply(name, self.positive(a)), a)
+        return self._valid(apply(name, a), a)
+
+    def binary(self, name: str, a: Expr, b: Expr, choice: int) -> Expr:
+        if name == "matmul":
+            return self._valid(self._matmul(a, b, choice), a)
+        if name == "pow":
+            return self._valid(self._pow(a, b, choice), a)
+        b = self._broadcastable(a, b, choice)
+        if _restricts_domain(REGISTRY[name]):  # div (and any new binary op with a domain)
+            b = self.positive(b)
+        return self._valid(apply(name, a, b), a)
+
+    def _pow(self, a: Expr, b: Expr, choice: int) -> Expr:
+        if choice % 5 == 4:  # a drawn exponent exercises ∂(x**y)/∂y = x**y log x
+            return apply("pow", self.positive(a), self._broadcastable(a, b, choice))
+        exponent = EXPONENTS[choice % 5]
+        return apply("pow", a if exponent in (2.0, 3.0) else self.positive(a), exponent)
+
+    @staticmethod
+    def _matmul(a: Expr, b: Expr, choice: int) -> Expr:
         if 1 <= a.ndim <= 2 and 1 <= b.ndim <= 2 and a.shape[-1] == b.shape[0]:
             return apply("matmul", a, b)
-        if 1 <= a.ndim <= 2:  # multiply by a fixed matrix that fits
-            rng = np.random.default_rng(choice)
+        rng = np.random.default_rng(choice)  # a fixed matrix that fits
+        if 1 <= a.ndim <= 2:
             return apply("matmul", a, rng.uniform(-1, 1, size=(a.shape[-1], 2)))
-        return apply("mul", a, b)
-    b = _compatible(a, b)
-    if name == "div":
-        return apply("div", a, _positive(b))
-    return apply(name, a, b)
+        if 1 <= b.ndim <= 2:
+            return apply("matmul", rng.uniform(-1, 1, size=(2, b.shape[0])), b)
+        return a  # two scalars: no matrix product fits
+
+    def _broadcastable(self, a: Expr, b: Expr, choice: int) -> Expr:
+        """``b``, or a reduction of it (a constant if none is allowed) that broadcasts with ``a``."""
+        try:
+            np.broadcast_shapes(a.shape, b.shape)
+            return b
+        except ValueError:
+            pass
+        for reduction in ("sum", "mean"):
+            if reduction in self.allowed:
+                return apply(reduction, b)
+        return Const(CONSTANTS[choice % len(CONSTANTS)])
+
+    @staticmethod
+    def _valid(node: Expr, fallback: Expr) -> Expr:
+        if variables_of(node) or in_domain(node, {}):
+            return node
+        return fallback
+
+
+def _check_variables(variables: Any) -> list[Var]:
+    items = list(variables) if isinstance(variables, (list, tuple)) else None
+    if not items or not all(isinstance(v, Var) for v in items):
+        raise InvalidArgument(f"variables must be a non-empty list of dc.Var, got {variables!r}")
+    shapes: dict[str, tuple[int, ...]] = {}
+    for v in items:
+        if shapes.setdefault(v.name, v.shape) != v.shape:
+            raise InvalidArgument(
+                f"variable {v.name!r} is given with two shapes: {shapes[v.name]} and {v.shape}"
+            )
+    return items
+
+
+def _check_ops(ops: Any) -> list[str]:
+    if ops is None:
+        return list(REGISTRY)
+    names = [ops] if isinstance(ops, str) else list(ops) if isinstance(ops, (list, tuple, set)) else None
+    if not names or any(n not in REGISTRY for n in names):
+        raise InvalidArgument(
+            f"ops must be a non-empty list of names from the op table {sorted(REGISTRY)}, got {ops!r}"
+        )
+    return [n for n in REGISTRY if n in set(names)]  # table order: what shrinking prefers
+
+
+def _check_positive_int(what: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidArgument(f"{what} must be a positive int, got {value!r}")
+    return value
 
 
 def expressions(
     variables: Sequence[Var],
     ops: Sequence[str] | None = None,
     max_leaves: int = 8,
+    constants: st.SearchStrategy[float] | None = None,
 ) -> st.SearchStrategy[Expr]:
-    """Random expressions over ``variables`` drawing from ``ops`` (default: the whole table).
+    """Random well-shaped expressions over ``variables``, built only from ``ops``.
 
     Args:
-        variables: the leaves (``dc.Var`` objects; at least one).
-        ops: op names from the op table; ``None`` means every op.
-        max_leaves: the most leaves in one expression (>= 1).
-    """
-    variables = list(variables)
-    if not variables or not all(isinstance(v, Var) for v in variables):
-        raise InvalidArgument(f"variables must be a non-empty list of dc.Var, got {variables!r}")
-    names = list(REGISTRY) if ops is None else list(ops)
-    unknown = [n for n in names if n not in REGISTRY]
-    if unknown or not names:
-        raise InvalidArgument(f"ops must be names from the op table {sorted(REGISTRY)}, got {ops!r}")
-    if not isinstance(max_leaves, int) or max_leaves < 1:
-        raise InvalidArgument(f"max_leaves must be a positive int, got {max_leaves!r}")
+        variables: the variable leaves (``dc.Var`` objects; at least one).
+        ops: op names from ``diffcheck.ops.REGISTRY``; ``None`` means every op. Every
+            node drawn is one of these (a guard such as ``x*x + 1/2`` that keeps
+            ``log`` inside its domain is used only when ``mul`` and ``add`` are allowed).
+        max_leaves: the most leaves drawn for one expression (``st.recursive``).
+        constants: scalar constant leaves; default a few small numbers away from
+            0 (shrinking to 0.5). ``st.nothing()`` draws variables only.
 
-    leaves = st.sampled_from(variables)
+    Drawn expressions may be constant (no variable); ``points`` gives ``{}`` for them.
+
+    Example::
+
+        a, x = dc.scalar("a"), dc.vector("x", 3)
+        expressions([a, x], ops=["add", "mul", "sin"], max_leaves=4)
+    """
+    leaves_vars = _check_variables(variables)
+    names = _check_ops(ops)
+    _check_positive_int("max_leaves", max_leaves)
+    if constants is None:
+        constants = _DEFAULT_CONSTANTS
+    elif not isinstance(constants, st.SearchStrategy):
+        raise InvalidArgument(f"constants must be a Hypothesis strategy, got {constants!r}")
+    return _expressions(tuple(leaves_vars), tuple(names), max_leaves, constants)
+
+
+@functools.lru_cache(maxsize=64)
+def _expressions(
+    variables: tuple[Var, ...], names: tuple[str, ...], max_leaves: int, constants: st.SearchStrategy
+) -> st.SearchStrategy[Expr]:
+    """The strategy, built once per arguments: Hypothesis validates a new one on every draw."""
+    builder = _Builder(frozenset(names))
+    unary = [n for n in names if REGISTRY[n].arity == 1]
+    binary = [n for n in names if REGISTRY[n].arity == 2]
+    leaves = st.one_of(st.sampled_from(variables), constants.map(Const))
 
     def extend(children: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
-        return st.builds(
-            _apply, st.sampled_from(names), children, children, st.integers(0, 11)
-        )
+        branches = []
+        if unary:
+            branches.append(st.builds(builder.unary, st.sampled_from(unary), children, _CHOICE))
+        if binary:
+            branches.append(
+                st.builds(builder.binary, st.sampled_from(binary), children, children, _CHOICE)
+            )
+        return st.one_of(branches)
 
     return st.recursive(leaves, extend, max_leaves=max_leaves)
 
 
-@st.composite
-def points(draw: Any, expr: Expr) -> dict[str, np.ndarray]:
-    """An ``at`` mapping for ``expr``: inside every op's domain and away from kinks."""
+# ----- points -----
+def points(expr: Expr) -> st.SearchStrategy[dict[str, np.ndarray]]:
+    """``at`` mappings for ``expr``: every op inside its domain, every kink op off its kink.
+
+    Values are drawn with ``hypothesis.extra.numpy.arrays`` (magnitudes in [1/4, 2],
+    so they shrink) and kept when ``diffcheck.points.in_domain`` accepts them; else
+    a point comes from ``diffcheck.points.random_points`` with a drawn seed; if that
+    fails too, the example is rejected. A constant expression gives ``{}``.
+
+    Example::
+
+        e = dc.log(dc.scalar("a")) + dc.relu(dc.vector("x", 2))
+        at = points(e).example()   # {'a': array(...) > 0.05, 'x': array([...]) off 0}
+    """
     if not isinstance(expr, Expr):
         raise InvalidArgument(f"points needs a diffcheck expression, got {type(expr).__name__}")
-    if not variables_of(expr):
-        return {}
+    try:
+        shapes = {name: var.shape for name, var in sorted(variables_of(expr).items())}
+    except ShapeError as error:
+        raise InvalidArgument(str(error)) from None
+    if not shapes:
+        return st.just({})
+    values = st.fixed_dictionaries(
+        {name: arrays(np.float64, shape, elements=_VALUES) for name, shape in shapes.items()}
+    )
+    return _points_in_domain(expr, values)
+
+
+@st.composite
+def _points_in_domain(draw: Any, expr: Expr, values: st.SearchStrategy[dict]) -> dict[str, np.ndarray]:
+    point = draw(values)
+    if in_domain(expr, point):
+        return point
     seed = draw(st.integers(0, 2**32 - 1))
     try:
         return random_points(expr, 1, seed)[0]
     except ValueError:
-        from hypothesis import reject
-
         reject()
+
+
+# ----- networks -----
+class MLPCase(NamedTuple):
+    """A drawn network problem; unpacks as ``loss, params, at = case``.
+
+    Attributes:
+        loss: the scalar loss of a random ``dc.nn.MLP`` on a constant batch ``X``
+            ``(m, n_in)`` against constant targets.
+        params: the network's variables (``W_net1``, ``b_net1``, ...), first layer first.
+        at: values for ``params`` from ``net.init(seed)``: inside every op's domain and
+            off every kink, so ``dc.check(loss, params, at)`` is meaningful.
+    """
+
+    loss: Expr
+    params: list[Var]
+    at: dict[str, np.ndarray]
+
+
+MLP_LOSSES = ("half_sse", "mse", "binary_cross_entropy", "softmax_cross_entropy")
+
+
+def _nn() -> Any:
+    from diffcheck import nn  # written alongside; imported only when networks are drawn
+
+    return nn
+
+
+def _check_names(what: str, given: Any, allowed: Sequence[str]) -> tuple[str, ...]:
+    names = tuple(given) if isinstance(given, (list, tuple)) else None
+    if not names or any(n not in allowed for n in names):
+        raise InvalidArgument(f"{what} must be a non-empty list from {list(allowed)}, got {given!r}")
+    return names
+
+
+def mlps(
+    *,
+    max_layers: int = 2,
+    max_width: int = 3,
+    max_batch: int = 3,
+    activations: Sequence[str] = ("sigmoid", "tanh", "relu"),
+    losses: Sequence[str] = MLP_LOSSES,
+) -> st.SearchStrategy[MLPCase]:
+    """Small random networks with a loss: :class:`MLPCase` ``(loss, params, at)``.
+
+    Draws the layer count (1 to ``max_layers``), the sizes (1 to ``max_width``), the
+    hidden ``activation``, the loss, a batch of 1 to ``max_batch`` rows and the
+    initial-value seed. The output layer is linear (logits);
+    ``binary_cross_entropy`` is taken ``from_logits=True`` with 0/1 targets and
+    ``softmax_cross_entropy`` gets one-hot targets. Shrinks towards one layer of
+    width 1, sigmoid, ``half_sse`` and one row.
+
+    Example::
+
+        @given(mlps(max_layers=3))
+        def test_backprop(case):
+            loss, params, at = case
+            assert dc.check(loss, params, at, methods=("sympy", "tape"))
+    """
+    nn = _nn()
+    for what, value in (("max_layers", max_layers), ("max_width", max_width), ("max_batch", max_batch)):
+        _check_positive_int(what, value)
+    activations = _check_names("activations", activations, sorted(nn.ACTIVATIONS))
+    losses = _check_names("losses", losses, MLP_LOSSES)
+    return _mlp_cases(nn, max_layers, max_width, max_batch, activations, losses)
+
+
+def _targets(draw: Any, loss: str, shape: tuple[int, int]) -> np.ndarray:
+    m, k = shape
+    if loss == "softmax_cross_entropy":
+        classes = draw(st.lists(st.integers(0, k - 1), min_size=m, max_size=m))
+        return np.eye(k)[classes]
+    if loss == "binary_cross_entropy":
+        return draw(arrays(np.float64, shape, elements=st.sampled_from([0.0, 1.0])))
+    return draw(arrays(np.float64, shape, elements=st.floats(-1.0, 1.0, allow_subnormal=False)))
+
+
+def _loss(nn: Any, name: str, out: Expr, targets: np.ndarray) -> Expr:
+    if name == "binary_cross_entropy":
+        return nn.binary_cross_entropy(out, targets, from_logits=True)
+    return nn.LOSSES[name](out, targets)
+
+
+@st.composite
+def _mlp_cases(
+    draw: Any,
+    nn: Any,
+    max_layers: int,
+    max_width: int,
+    max_batch: int,
+    activations: tuple[str, ...],
+    losses: tuple[str, ...],
+) -> MLPCase:
+    layers = draw(st.integers(1, max_layers))
+    sizes = draw(st.lists(st.integers(1, max_width), min_size=layers + 1, max_size=layers + 1))
+    activation = draw(st.sampled_from(activations))
+    loss_name = draw(st.sampled_from(losses))
+    batch = draw(st.integers(1, max_batch))
+    X = draw(arrays(np.float64, (batch, sizes[0]), elements=_VALUES))
+    net = nn.MLP(sizes, activation=activation, output_activation=None)
+    loss = _loss(nn, loss_name, net(X), _targets(draw, loss_name, (batch, sizes[-1])))
+    at = net.init(draw(st.integers(0, 2**32 - 1)))
+    if not in_domain(loss, at):  # e.g. a relu input within 1e-3 of its kink
+        reject()
+    return MLPCase(loss, net.parameters(), at)
+
+
+__all__ = ["MLPCase", "expressions", "mlps", "points"]
