@@ -11,9 +11,9 @@ import importlib.util
 
 import _timing  # noqa: F401  (pins BLAS to one thread before NumPy loads)
 import numpy as np
+from _timing import paired_ratio
 
 import diffcheck as dc
-from _timing import paired_ratio
 
 
 def lecture_problem(seed: int = 0):

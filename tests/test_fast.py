@@ -55,7 +55,7 @@ def test_single_element_errors_are_caught_by_projections():
     """One element off by 1e-3 of the Jacobian's typical entry, in a 40x40 Jacobian."""
     rng = np.random.default_rng(0)
     misses = 0
-    for trial in range(50):
+    for _ in range(50):
         J = rng.standard_normal((40, 40))
         wrong = J.copy()
         i, j = rng.integers(0, 40, size=2)

@@ -1,7 +1,6 @@
 """Hints: each one on a case it explains exactly, and not on a case it does not."""
 
 import numpy as np
-import pytest
 
 import diffcheck as dc
 from diffcheck.hints import claim_hints

@@ -49,7 +49,8 @@ def test_sign_error():
 
 def test_sigmoid_derivative_written_as_sigmoid():
     z = dc.vector("z", 3)
-    wrong = dc.check_gradient(dc.sigmoid(z), z, "[[sigmoid(z[0]),0,0],[0,sigmoid(z[1]),0],[0,0,sigmoid(z[2])]]")
+    typed = "[[sigmoid(z[0]),0,0],[0,sigmoid(z[1]),0],[0,0,sigmoid(z[2])]]"
+    wrong = dc.check_gradient(dc.sigmoid(z), z, typed)
     assert names(wrong) == ["∂y[0]/∂z[0]", "∂y[1]/∂z[1]", "∂y[2]/∂z[2]"]
     right = dc.check_gradient(
         dc.sigmoid(z), z, lambda z: np.diag(1 / (1 + np.exp(-z)) * (1 - 1 / (1 + np.exp(-z))))

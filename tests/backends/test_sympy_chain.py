@@ -5,13 +5,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import diffcheck as dc
 from diffcheck import compare
 from diffcheck.backends import symbolic, sympy_chain
 from diffcheck.strategies import expressions, points
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 SOURCE = Path(sympy_chain.__file__)
 
