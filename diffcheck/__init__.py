@@ -32,9 +32,19 @@ __version__ = "0.1.0"
 # Built on the names above, so imported after them.
 from diffcheck import nn  # noqa: E402
 
+
+def __getattr__(name: str):
+    """``dc.exercises`` is imported on first use: it needs SymPy, and ``import diffcheck``
+    (which pytest does for the plugin) should not."""
+    if name == "exercises":
+        import importlib
+
+        return importlib.import_module("diffcheck.exercises")
+    raise AttributeError(f"module 'diffcheck' has no attribute {name!r}")
+
 __all__ = [
     "Const", "Expr", "Kink", "Mismatch", "ParseError", "Report", "ShapeError", "Var",
-    "abs", "check", "check_chain", "check_gradient", "const", "cos", "evaluate", "exp",
-    "explain", "grad", "jacobian", "log", "matrix", "mean", "nn", "relu", "scalar", "sigmoid", "sin", "sqrt",
-    "sum", "symbolic_jacobian", "tanh", "to_dot", "to_sympy", "vector",
+    "abs", "check", "check_chain", "check_gradient", "const", "cos", "evaluate", "exercises",
+    "exp", "explain", "grad", "jacobian", "log", "matrix", "mean", "nn", "relu", "scalar",
+    "sigmoid", "sin", "sqrt", "sum", "symbolic_jacobian", "tanh", "to_dot", "to_sympy", "vector",
 ]

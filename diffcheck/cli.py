@@ -1,6 +1,6 @@
-"""The ``diffcheck`` command line: ``diffcheck demo`` and friends.
+"""The ``diffcheck`` command line: ``demo``, ``exercises`` and ``grade``.
 
-Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input (one line, no traceback).
+Exit codes: 0 ok, 1 a check or grade failed, 2 bad usage or bad input (one line, no traceback).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from diffcheck.exercises.commands import add_parsers
+
     parser = argparse.ArgumentParser(
         prog="diffcheck",
         description="Verify derivatives three ways: SymPy, a reverse-mode tape, numeric differences.",
@@ -18,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     commands.add_parser("demo", help="check every worked example of the lecture three ways")
+    add_parsers(commands)
     return parser
 
 
@@ -32,6 +35,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         from diffcheck import demo
 
         return demo.run(sys.stdout)
+    if args.command in ("exercises", "grade"):
+        from diffcheck.exercises import commands
+
+        run = commands.run_exercises if args.command == "exercises" else commands.run_grade
+        try:
+            return run(args, sys.stdout)
+        except commands.UsageError as error:
+            message = " ".join(str(error).split())
+            print(f"diffcheck {args.command}: {message}", file=sys.stderr)
+            return 2
     parser.error(f"unknown command {args.command!r}")
     return 2
 

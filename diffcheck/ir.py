@@ -240,6 +240,16 @@ def depends_on(expr: Expr, names: Iterable[str]) -> set[int]:
     return live
 
 
+def _raise_names_mismatch(declared: set[str], given: set[str]) -> None:
+    listing = ", ".join(sorted(declared)) or "(none)"
+    problems = []
+    if unknown := sorted(given - declared):
+        problems.append(f"gives {', '.join(map(repr, unknown))}, which the expression does not use")
+    if missing := sorted(declared - given):
+        problems.append(f"has no value for {', '.join(map(repr, missing))}")
+    raise ValueError(f"'at' {' and '.join(problems)}; the expression's variables are: {listing}")
+
+
 def resolve_point(expr: Expr, at: Mapping[Any, Any], dtype: Any = None) -> dict[str, np.ndarray]:
     """Check ``at`` against the expression's variables and return name -> float array.
 
@@ -253,16 +263,8 @@ def resolve_point(expr: Expr, at: Mapping[Any, Any], dtype: Any = None) -> dict[
         if not isinstance(name, str):
             raise TypeError(f"keys of 'at' must be variable names or Var objects, got {key!r}")
         given[name] = value
-    listing = ", ".join(sorted(declared)) or "(none)"
-    unknown = sorted(set(given) - set(declared))
-    missing = sorted(set(declared) - set(given))
-    problems = []
-    if unknown:
-        problems.append(f"gives {', '.join(map(repr, unknown))}, which the expression does not use")
-    if missing:
-        problems.append(f"has no value for {', '.join(map(repr, missing))}")
-    if problems:
-        raise ValueError(f"'at' {' and '.join(problems)}; the expression's variables are: {listing}")
+    if given.keys() != declared.keys():
+        _raise_names_mismatch(set(declared), set(given))
     point = {}
     for name, var in declared.items():
         value = np.asarray(given[name])
