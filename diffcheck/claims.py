@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from diffcheck.errors import ShapeError
+from diffcheck.errors import ParseError, ShapeError
 from diffcheck.ir import Expr, Var, variables
 from diffcheck.symbols import element_name, element_symbol
 
@@ -116,7 +116,12 @@ def evaluator_for(claim: Any, y: Expr, points: list[dict[str, np.ndarray]]) -> E
         from diffcheck.parsing import parse
 
         shapes = {name: var.shape for name, var in variables(y).items()}
-        return sympy_evaluator(parse(claim, shapes), y)[0]
+        parsed = parse(claim, shapes)
+        try:
+            return sympy_evaluator(parsed, y)[0]
+        except (OverflowError, RecursionError, MemoryError) as error:
+            # e.g. exp(exp(exp(9))): SymPy overflows while printing it for evaluation.
+            raise ParseError(f"the typed derivative cannot be evaluated ({type(error).__name__})") from None
     if _is_sympy(claim):
         return sympy_evaluator(claim, y)[0]
     if callable(claim):

@@ -67,15 +67,19 @@ class Graph:
         """SymPy's ∂node/∂input_k for scalar nodes, in terms of the inputs' names."""
         import sympy as sp
 
+        from diffcheck.backends.symbolic import number
         from diffcheck.ops import REGISTRY
 
-        slots = [sp.Symbol(f"_in{i}", real=True) for i in range(len(node.inputs))]
-        objects = [np.asarray(s, dtype=object) if not x.shape else None
-                   for s, x in zip(slots, node.inputs, strict=True)]
-        if any(o is None for o in objects) or node.shape:
+        if node.shape or any(x.shape for x in node.inputs):
             return None
-        out = REGISTRY[node.op].lower(*objects, **node.kwargs)[()]
-        derivative = sp.diff(out, slots[k])
+        slots = [sp.Symbol(f"_in{i}", real=True) for i in range(len(node.inputs))]
+        # Constants go in as numbers, so x**2 differentiates to 2*x (not 2*x**2/x).
+        template = [
+            number(float(x.value)) if isinstance(x, Const) else s
+            for s, x in zip(slots, node.inputs, strict=True)
+        ]
+        out = REGISTRY[node.op].lower(*(np.asarray(t, dtype=object) for t in template), **node.kwargs)
+        derivative = sp.diff(out[()], slots[k])
         return derivative.xreplace(
             {s: sp.Symbol(self.name(x), real=True) for s, x in zip(slots, node.inputs, strict=True)}
         )

@@ -226,3 +226,9 @@ def test_route_that_bypasses_via_is_named():
 def test_via_must_be_in_the_graph():
     with pytest.raises(ValueError, match="not a node"):
         dc.check_chain(d, a - b, a)
+
+
+def test_a_typed_claim_too_large_to_evaluate_is_a_parse_error():
+    x = dc.vector("x", 2)
+    with pytest.raises(dc.ParseError, match="cannot be evaluated|exponent|too"):
+        dc.check_gradient(dc.sum(dc.sigmoid(x)), x, "[sigmoid(exp(exp(exp(9)))), 1]")
