@@ -108,9 +108,8 @@ def grad(
     several = isinstance(wrt, (list, tuple))
     wrt_vars = tuple(as_var(v, y) for v in (wrt if several else [wrt]))
     point = resolve_point(y, at)
-    if method == "tape":
-        with np.errstate(all="ignore"):
-            result = tape.gradients(y, wrt_vars, point)
+    if method == "tape":  # the training hot path: NumPy's own warnings, no extra context
+        result = tape.gradients(y, wrt_vars, point)
     else:
         result = {v.name: jacobian_numerator(y, v, point, method) for v in wrt_vars}
     return result if several else result[wrt_vars[0].name]
