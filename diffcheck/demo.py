@@ -41,18 +41,9 @@ class Fact:
 
 
 def _blamed(report: Report) -> list[str]:
-    """The methods outside their tolerance on some mismatched element."""
-    recorded = getattr(report, "disagreeing", None)  # kept by newer comparators
-    if recorded:
-        return sorted(m for m, elements in recorded.items() if elements)
-    blamed = set()
-    for m in report.mismatches:
-        ref = m.values[m.reference]
-        for method, value in m.values.items():
-            rtol, atol = report.tolerances.get(method, (RTOL, ATOL))
-            if method not in (m.reference, "sympy-30") and not abs(value - ref) <= atol + rtol * abs(ref):
-                blamed.add(method)
-    return sorted(blamed) or [m for m in report.methods if m != report.reference]
+    """The methods the comparator found outside their tolerance on some element."""
+    blamed = sorted(m for m, elements in report.disagreeing.items() if elements)
+    return blamed or [m for m in report.methods if m != report.reference]
 
 
 @dataclass
