@@ -66,6 +66,12 @@ def _sympy_projection(record, inputs, kwargs, k, u) -> np.ndarray | None:
     return CompiledEntries(every, entries)(values).reshape(np.shape(inputs[k]))
 
 
+def _lowered_size(node: Expr) -> int:
+    """Roughly how many SymPy terms the node's element-wise lowering has."""
+    inner = node.inputs[0].shape[-1] if node.op == "matmul" and node.inputs[0].shape else 1
+    return node.size * inner + sum(x.size for x in node.inputs)
+
+
 def _agree(tape: np.ndarray, exact: np.ndarray) -> bool:
     with np.errstate(invalid="ignore"):
         close = np.abs(tape - exact) <= ATOL + RTOL * np.abs(exact)
@@ -79,8 +85,8 @@ def first_wrong_node(y: Expr, var: Var, point: dict[str, np.ndarray], seed: int 
     live = program.live((var.name,))
     rng = np.random.default_rng(seed)
     for slot, record in enumerate(program.records):
-        if record is None or not live[slot]:
-            continue
+        if record is None or not live[slot] or _lowered_size(program.nodes[slot]) > MAX_TERMS:
+            continue  # too large to lower element by element: left out of the search
         inputs = [values[a] for a in program.args[slot]]
         kwargs = program.kwargs[slot]
         u = rng.uniform(0.5, 1.5, size=np.shape(values[slot]))

@@ -85,3 +85,13 @@ def test_diagnosis_never_changes_a_passing_verdict(report_kind):
     y = dc.sum(dc.sin(x))
     report = dc.check(y, x) if report_kind == "check" else dc.check_gradient(y, x, "[cos(x[0]), cos(x[1])]")
     assert report.ok and report.hints == []
+
+
+def test_nodes_too_large_to_lower_are_left_out_of_the_search(monkeypatch):
+    from diffcheck import localize
+
+    monkeypatch.setattr(localize, "MAX_TERMS", 10)
+    monkeypatch.setattr(type(REGISTRY["matmul"]), "vjps", property(
+        lambda self: (lambda g, out, x, y: 0 * (g @ y.T),) * 2))
+    W, x = dc.matrix("W", 4, 5), dc.vector("x", 5)
+    assert first_wrong_node(dc.tanh(W @ x), x, {"W": np.ones((4, 5)), "x": np.ones(5)}) is None
