@@ -21,13 +21,14 @@ from diffcheck.symbols import element_name, element_symbol
 Evaluator = Callable[[dict[str, np.ndarray]], np.ndarray]
 
 
-def _is_sympy(value: Any) -> bool:
+def is_sympy(value: Any) -> bool:
+    """True for SymPy objects and (nested) lists containing them."""
     import sympy as sp
 
     if isinstance(value, (sp.Basic, sp.MatrixBase, sp.NDimArray)):
         return True
     if isinstance(value, (list, tuple)) and value:
-        return any(_is_sympy(v) for v in value)
+        return any(is_sympy(v) for v in value)
     return False
 
 
@@ -95,7 +96,7 @@ def callable_evaluator(claim: Callable[..., Any], y: Expr) -> Evaluator:
 
 
 def _as_numbers(value: Any) -> Any:
-    if _is_sympy(value):
+    if is_sympy(value):
         raise TypeError("the claimed callable returned SymPy objects; return numbers or arrays")
     return value
 
@@ -122,7 +123,7 @@ def evaluator_for(claim: Any, y: Expr, points: list[dict[str, np.ndarray]]) -> E
         except (OverflowError, RecursionError, MemoryError) as error:
             # e.g. exp(exp(exp(9))): SymPy overflows while printing it for evaluation.
             raise ParseError(f"the typed derivative cannot be evaluated ({type(error).__name__})") from None
-    if _is_sympy(claim):
+    if is_sympy(claim):
         return sympy_evaluator(claim, y)[0]
     if callable(claim):
         return callable_evaluator(claim, y)

@@ -13,7 +13,12 @@ from typing import Any
 import numpy as np
 
 from diffcheck.blame import diagnose, layout_reading_hint
-from diffcheck.claims import claim_in_numerator_layout, claims_by_variable, evaluator_for
+from diffcheck.claims import (
+    claim_in_numerator_layout,
+    claims_by_variable,
+    evaluator_for,
+    is_sympy,
+)
 from diffcheck.compare import (
     DEFAULT_POINTS,
     METHODS,
@@ -124,14 +129,8 @@ def _swap(first: int, second: int) -> tuple[int, ...]:
 
 def _is_array(claim: Any) -> bool:
     return isinstance(claim, (np.ndarray, int, float, np.number)) or (
-        isinstance(claim, (list, tuple)) and not _contains_strings_or_sympy(claim)
+        isinstance(claim, (list, tuple)) and not is_sympy(claim)
     )
-
-
-def _contains_strings_or_sympy(value: Any) -> bool:
-    from diffcheck.claims import _is_sympy
-
-    return isinstance(value, str) or _is_sympy(value)
 
 
 def check_chain(

@@ -116,11 +116,6 @@ def unbroadcast(g: np.ndarray, shape: tuple[int, ...], out_ndim: int) -> np.ndar
     return g
 
 
-def batch_ndim(g: np.ndarray, out: np.ndarray) -> int:
-    """How many leading batch axes ``g`` carries in front of the output's shape."""
-    return g.ndim - np.ndim(out)
-
-
 def is_integer_constant(x: np.ndarray) -> bool:
     """True when every entry of ``x`` is a whole number (e.g. the exponent of ``x**2``)."""
     return bool(np.all(np.isreal(x)) and np.all(np.mod(np.real(x), 1) == 0))
