@@ -13,7 +13,7 @@ import numpy as np
 
 from diffcheck.backends import numeric, symbolic, tape
 from diffcheck.backends.program import compile_program, point_dtype, run_forward
-from diffcheck.ir import Expr, Var, resolve_point, variables
+from diffcheck.ir import Expr, Var, known_variables, resolve_point
 
 METHODS = ("tape", "sympy", "numeric")
 LAYOUTS = ("numerator", "denominator")
@@ -27,7 +27,9 @@ def _as_expr(y: Any) -> Expr:
 
 def as_var(x: Any, y: Expr) -> Var:
     """``x`` as a variable of ``y``: a Var or a variable name; anything else is an error."""
-    found = variables(y)
+    found = known_variables(y)
+    if type(x) is Var and found.get(x.name) is x:  # the usual case: the expression's own Var
+        return x
     if isinstance(x, str):
         if x not in found:
             raise ValueError(

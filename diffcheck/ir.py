@@ -213,9 +213,14 @@ def toposort(root: Expr) -> list[Expr]:
 
 def variables(expr: Expr) -> dict[str, Var]:
     """The variables of ``expr`` by name; one name with two shapes is an error (cached)."""
+    return dict(known_variables(expr))
+
+
+def known_variables(expr: Expr) -> dict[str, Var]:
+    """:func:`variables` without the copy, for hot paths that only read it."""
     cached = expr._cache.get("variables")
     if cached is not None:
-        return dict(cached)
+        return cached
     found: dict[str, Var] = {}
     for node in toposort(expr):
         if isinstance(node, Var):
@@ -224,7 +229,7 @@ def variables(expr: Expr) -> dict[str, Var]:
                 raise ShapeError(
                     f"variable {node.name!r} appears with two shapes: {seen.shape} and {node.shape}"
                 )
-    expr._cache["variables"] = dict(found)
+    expr._cache["variables"] = found
     return found
 
 
@@ -256,24 +261,31 @@ def resolve_point(expr: Expr, at: Mapping[Any, Any], dtype: Any = None) -> dict[
     A missing or unknown name is a ValueError listing the expression's variables; a
     value of the wrong shape is a ShapeError naming the variable and both shapes.
     """
-    declared = variables(expr)
-    given: dict[str, Any] = {}
-    for key, value in at.items():
-        name = key.name if isinstance(key, Var) else key
-        if not isinstance(name, str):
-            raise TypeError(f"keys of 'at' must be variable names or Var objects, got {key!r}")
-        given[name] = value
-    if given.keys() != declared.keys():
-        _raise_names_mismatch(set(declared), set(given))
+    declared = known_variables(expr)
+    if type(at) is dict and at.keys() == declared.keys():  # the usual case: keyed by name
+        given = at
+    else:
+        given = {}
+        for key, value in at.items():
+            name = key.name if isinstance(key, Var) else key
+            if not isinstance(name, str):
+                raise TypeError(f"keys of 'at' must be variable names or Var objects, got {key!r}")
+            given[name] = value
+        if given.keys() != declared.keys():
+            _raise_names_mismatch(set(declared), set(given))
     point = {}
     for name, var in declared.items():
-        value = np.asarray(given[name])
-        if value.dtype.kind not in "biuf":
+        value = given[name]
+        if type(value) is not np.ndarray:
+            value = np.asarray(value)
+        kind = value.dtype.kind
+        if kind not in "biuf":
             raise TypeError(f"value of {name!r} must be real numbers, got dtype {value.dtype}")
         if value.shape != var.shape:
             raise ShapeError(
                 f"value of {name!r} has shape {value.shape}, but the variable has shape {var.shape}"
             )
-        target = dtype or (value.dtype if value.dtype.kind == "f" else np.float64)
-        point[name] = np.asarray(value, dtype=target)  # no copy when it is already a float array
+        if kind != "f" or (dtype is not None and value.dtype != dtype):
+            value = value.astype(dtype or np.float64)
+        point[name] = value  # float arrays are used as given, never copied
     return point

@@ -93,8 +93,10 @@ def first_wrong_node(y: Expr, var: Var, point: dict[str, np.ndarray], seed: int 
         for k, a in enumerate(program.args[slot]):
             if not live[a]:
                 continue
+            # The rule the tape itself runs for these shapes (an unbatched cotangent).
+            rule = record.vjp_for(k, program.nodes[a].shape, program.nodes[slot].shape, 0, **kwargs)
             with np.errstate(all="ignore"):
-                tape = np.asarray(record.vjps[k](u, values[slot], *inputs, **kwargs), dtype=float)
+                tape = np.asarray(rule(u, values[slot], *inputs, **kwargs), dtype=float)
             exact = _sympy_projection(record, inputs, kwargs, k, u)
             if exact is None:
                 continue

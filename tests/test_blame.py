@@ -30,15 +30,9 @@ def test_localisation_finds_the_first_of_two_nodes_with_the_same_op(monkeypatch)
     assert found is not None and found.op == "exp" and found.text == "exp(x)"
 
 
-def test_localisation_finds_a_wrong_binary_rule(monkeypatch):
+def test_localisation_finds_a_wrong_binary_rule(plant_matmul_bug):
     W, x = dc.matrix("W", 2, 3), dc.vector("x", 3)
-    original = type(REGISTRY["matmul"]).vjps.fget
-
-    def broken(self):
-        vx, vy = original(self)
-        return vx, lambda g, out, x, y: 2 * vy(g, out, x, y)
-
-    monkeypatch.setattr(type(REGISTRY["matmul"]), "vjps", property(broken))
+    plant_matmul_bug(2.0, inputs=(1,))
     found = first_wrong_node(dc.tanh(W @ x), x, {"W": np.ones((2, 3)), "x": np.ones(3)})
     assert found.op == "matmul" and found.input_index == 1
 
@@ -87,11 +81,10 @@ def test_diagnosis_never_changes_a_passing_verdict(report_kind):
     assert report.ok and report.hints == []
 
 
-def test_nodes_too_large_to_lower_are_left_out_of_the_search(monkeypatch):
+def test_nodes_too_large_to_lower_are_left_out_of_the_search(monkeypatch, plant_matmul_bug):
     from diffcheck import localize
 
     monkeypatch.setattr(localize, "MAX_TERMS", 10)
-    monkeypatch.setattr(type(REGISTRY["matmul"]), "vjps", property(
-        lambda self: (lambda g, out, x, y: 0 * (g @ y.T),) * 2))
+    plant_matmul_bug(0.0)
     W, x = dc.matrix("W", 4, 5), dc.vector("x", 5)
     assert first_wrong_node(dc.tanh(W @ x), x, {"W": np.ones((4, 5)), "x": np.ones(5)}) is None

@@ -43,7 +43,7 @@ class Program:
     const_slots: tuple[int, ...] = ()
     steps: tuple[tuple[int, Step], ...] = ()  # forward of every op node, in order
     _live: dict[tuple[str, ...], tuple[bool, ...]] = field(default_factory=dict, compare=False)
-    _plans: dict[tuple[str, ...], tuple] = field(default_factory=dict, compare=False)
+    _sweeps: dict[tuple, Any] = field(default_factory=dict, compare=False)  # see backends.sweep
 
     def live(self, names: tuple[str, ...]) -> tuple[bool, ...]:
         """For each slot, whether its value depends on any variable in ``names`` (cached)."""
@@ -102,7 +102,12 @@ def run_forward(program: Program, point: dict[str, np.ndarray], dtype: Any = Non
 
 def point_dtype(point: dict[str, np.ndarray]) -> np.dtype:
     """The floating dtype the computation runs in: float64 unless every value is float32."""
-    return np.result_type(np.float32, *point.values()) if point else np.dtype(np.float64)
+    if all(v.dtype == _FLOAT64 for v in point.values()):  # the common case, without promotion
+        return _FLOAT64
+    return np.result_type(np.float32, *point.values())
+
+
+_FLOAT64 = np.dtype(np.float64)
 
 
 def rerun(program: Program, base: list[Any], name: str, x: np.ndarray) -> list[Any]:

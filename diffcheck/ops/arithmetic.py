@@ -29,17 +29,25 @@ class Binary(Op):
     def vjps(self):
         def wrap(rule, i):
             def vjp(g, out, x, y):
-                return unbroadcast(rule(g, out, x, y), (x, y)[i].shape, np.ndim(out))
+                return unbroadcast(rule(g, out, x, y), np.shape((x, y)[i]), max(np.ndim(x), np.ndim(y)))
 
             return vjp
 
         return (wrap(self.vjp_x, 0), wrap(self.vjp_y, 1))
 
-    def vjp_for(self, k, in_shape, out_shape):
-        # Without broadcasting there is nothing to sum back: skip the wrapper.
-        if in_shape == out_shape:
-            return (self.vjp_x, self.vjp_y)[k]
-        return self.vjps[k]
+    def vjp_for(self, k, in_shape, out_shape, batch_ndim, **params):
+        rule = (self.vjp_x, self.vjp_y)[k]
+        if in_shape == out_shape:  # no broadcasting: nothing to sum back, skip the wrapper
+            return rule
+        extra = len(out_shape) - len(in_shape)
+        kept = tuple(i for i, n in enumerate(in_shape) if n == 1 and out_shape[extra + i] != 1)
+        axes = tuple(range(batch_ndim, batch_ndim + extra)) + tuple(batch_ndim + extra + i for i in kept)
+
+        def vjp(g, out, x, y):
+            total = np.add.reduce(rule(g, out, x, y), axis=axes)
+            return total.reshape(total.shape[:batch_ndim] + in_shape) if kept else total
+
+        return vjp
 
 
 @op
@@ -47,6 +55,7 @@ class Add(Binary):
     """x + y, elementwise."""
 
     name, symbol, precedence = "add", "+", 10
+    reads = ("", "")
     forward = staticmethod(np.add)
     lower_scalar = staticmethod(lambda x, y: x + y)
 
@@ -64,6 +73,7 @@ class Sub(Binary):
     """x - y, elementwise."""
 
     name, symbol, precedence = "sub", "-", 10
+    reads = ("", "")
     forward = staticmethod(np.subtract)
     lower_scalar = staticmethod(lambda x, y: x - y)
 
@@ -81,6 +91,7 @@ class Mul(Binary):
     """x * y, elementwise."""
 
     name, symbol, precedence = "mul", "*", 20
+    reads = ("y", "x")
     forward = staticmethod(np.multiply)
     lower_scalar = staticmethod(lambda x, y: x * y)
 
@@ -98,6 +109,7 @@ class Div(Binary):
     """x / y, elementwise."""
 
     name, symbol, precedence = "div", "/", 20
+    reads = ("y", "out y")
     forward = staticmethod(np.divide)
     lower_scalar = staticmethod(lambda x, y: x / y)
 
@@ -118,13 +130,14 @@ class Pow(Binary):
     """x ** y, elementwise (x > 0 unless y is a whole number)."""
 
     name, symbol, precedence = "pow", "**", 40
+    reads = ("x y", "out x")
     lower_scalar = staticmethod(lambda x, y: x**y)
     # NOTE: NumPy keeps whole exponents exact for negative and complex bases.
     forward = staticmethod(np.power)
 
     @staticmethod
     def vjp_x(g, out, x, y):
-        if np.ndim(y) == 0 and y == 2:  # NOTE: squares are common; x**1 via power is slow
+        if y.ndim == 0 and y.item() == 2:  # NOTE: squares are common; x**1 via power is slow
             return g * (2.0 * x)
         return g * y * np.power(x, y - 1)
 
@@ -143,6 +156,7 @@ class Neg(Op):
     """-x, elementwise."""
 
     name, arity, symbol, precedence = "neg", 1, "-", 30
+    reads = ("",)
     forward = staticmethod(np.negative)
 
     def shape(self, a):

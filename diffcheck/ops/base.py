@@ -5,6 +5,8 @@ A record carries everything each backend may read about an op, and nothing more:
 - ``shape(*shapes, **params)`` — the output shape, or a ShapeError naming both shapes;
 - ``forward(*xs, **params)`` — NumPy forward (read by the tape and the numeric backend);
 - ``vjps`` — one vector-Jacobian product per input (read by the tape only);
+- ``reads`` — for each input, which of ``out x y`` the VJP from ``vjp_for`` reads (the
+  tape computes no value that nobody reads, such as the value of a loss);
 - ``lower(*objs, **params)`` — SymPy lowering over object arrays (read by SymPy only);
 - ``analytic`` — complex-analytic, so complex-step differences are exact;
 - ``domain(*xs, **params)`` — where random points may put the inputs;
@@ -33,6 +35,7 @@ class Op:
     arity: ClassVar[int]
     analytic: ClassVar[bool] = True
     kinks: ClassVar[tuple[float, ...]] = ()
+    reads: ClassVar[tuple[str, ...]] = ()  # per input, e.g. "out y"; () means it reads all
     symbol: ClassVar[str | None] = None  # infix symbol when printed as ``x + y``
     precedence: ClassVar[int] = 100  # binding strength when printed
 
@@ -52,8 +55,13 @@ class Op:
     def domain(self, *xs: np.ndarray, **params: Any) -> bool:
         return True
 
-    def vjp_for(self, k: int, in_shape: tuple[int, ...], out_shape: tuple[int, ...]):
-        """The VJP of input ``k`` for these static shapes (records may pick a cheaper one)."""
+    def vjp_for(
+        self, k: int, in_shape: tuple[int, ...], out_shape: tuple[int, ...], batch_ndim: int,
+        **params: Any,
+    ) -> Callable[..., np.ndarray]:
+        """The VJP of input ``k`` for these static shapes, ``batch_ndim`` leading batch axes
+        of the cotangent and these params; records may return a cheaper specialised one
+        that reads only what ``reads[k]`` names. Called as ``rule(g, out, *xs, **params)``."""
         return self.vjps[k]
 
     def builder(self) -> Callable[..., Any]:
@@ -79,6 +87,11 @@ def op(cls: type[Op]) -> type[Op]:
         raise TypeError(f"op {cls.name!r} is declared twice")
     if not cls.__doc__:
         raise TypeError(f"op {cls.name!r} needs a one-line docstring of its forward maths")
+    arguments = ("out", "x", "y")[: cls.arity + 1]
+    if not cls.reads:
+        cls.reads = (" ".join(arguments),) * cls.arity
+    if len(cls.reads) != cls.arity or not all(set(r.split()) <= set(arguments) for r in cls.reads):
+        raise TypeError(f"op {cls.name!r}: reads must name some of {arguments} for each input")
     record = cls()
     if len(record.vjps) != cls.arity:
         raise TypeError(f"op {cls.name!r} declares {len(record.vjps)} VJPs for {cls.arity} inputs")

@@ -16,6 +16,7 @@ class Unary(Op):
     """Elementwise function of one input; lowering maps ``lower_scalar`` over the elements."""
 
     arity = 1
+    reads = ("out",)  # most derivatives are cheapest in terms of the output
 
     def shape(self, a):
         return a
@@ -50,6 +51,7 @@ class Log(Unary):
     """log(x), the natural logarithm, elementwise (x > 0)."""
 
     name = "log"
+    reads = ("x",)
     forward = staticmethod(np.log)
     lower_scalar = staticmethod(lambda x: sp.log(x))
 
@@ -82,6 +84,7 @@ class Sin(Unary):
     """sin(x), elementwise."""
 
     name = "sin"
+    reads = ("x",)
     forward = staticmethod(np.sin)
     lower_scalar = staticmethod(lambda x: sp.sin(x))
 
@@ -95,6 +98,7 @@ class Cos(Unary):
     """cos(x), elementwise."""
 
     name = "cos"
+    reads = ("x",)
     forward = staticmethod(np.cos)
     lower_scalar = staticmethod(lambda x: sp.cos(x))
 
@@ -125,7 +129,7 @@ class Sigmoid(Unary):
 
     @staticmethod
     def forward(x):
-        if not np.iscomplexobj(x):
+        if x.dtype.kind != "c":
             # NOTE: log(1 + e^-x) by logaddexp never overflows and keeps full relative
             # precision in both tails.
             return np.exp(-np.logaddexp(0.0, -x))
@@ -145,6 +149,7 @@ class Relu(Unary):
     """relu(x) = max(x, 0), elementwise (kink at 0)."""
 
     name, analytic, kinks = "relu", False, (0.0,)
+    reads = ("x",)
     lower_scalar = staticmethod(lambda x: sympy_functions.relu(x))
 
     @staticmethod
@@ -162,6 +167,7 @@ class Abs(Unary):
     """abs(x) = |x|, elementwise (kink at 0)."""
 
     name, analytic, kinks = "abs", False, (0.0,)
+    reads = ("x",)
     forward = staticmethod(np.abs)
     lower_scalar = staticmethod(lambda x: sp.Abs(x))
 

@@ -14,6 +14,7 @@ class Matmul(Op):
     """x @ y: matrix-matrix, matrix-vector, vector-matrix (a row vector) or a dot product."""
 
     name, arity, symbol, precedence = "matmul", 2, "@", 20
+    reads = ("y", "x")
     forward = staticmethod(np.matmul)
 
     def shape(self, a, b):
@@ -40,19 +41,67 @@ class Matmul(Op):
 
     @property
     def vjps(self):
-        def vjp_x(g, out, x, y):
-            if y.ndim == 1:  # out[..., i] = x[i, :] . y
-                return g[..., None] * y
-            return g @ y.T  # (batch, [m,] n) @ (n, k)
+        def vjp(k):
+            return lambda g, out, x, y: self._rule(k, np.ndim(x), np.ndim(y))(g, out, x, y)
 
-        def vjp_y(g, out, x, y):
-            if x.ndim == 1:  # out[..., j] = x . y[:, j]
-                return x[:, None] * g[..., None, :] if y.ndim == 2 else g[..., None] * x
-            if y.ndim == 1:  # out[..., i] = x[i, :] . y
-                return g @ x
-            return x.T @ g  # (k, m) @ (batch, m, n)
+        return (vjp(0), vjp(1))
 
-        return (vjp_x, vjp_y)
+    def vjp_for(self, k, in_shape, out_shape, batch_ndim, **params):
+        other = len(out_shape) - len(in_shape) + 2  # out = x.shape[:-1] + y.shape[1:]
+        return self._rule(k, *((len(in_shape), other) if k == 0 else (other, len(in_shape))))
+
+    @staticmethod
+    def _rule(k, x_ndim, y_ndim):
+        """The VJP of input ``k`` for operands with these numbers of axes."""
+        if k == 0:
+            return _vjp_x_of_matrix_vector if y_ndim == 1 else _vjp_x_of_matrix_matrix
+        if x_ndim == 1:
+            return _vjp_y_of_vector_matrix if y_ndim == 2 else _vjp_y_of_dot
+        return _vjp_y_of_matrix_vector if y_ndim == 1 else _vjp_y_of_matrix_matrix
+
+
+# The VJPs of x @ y, one per case; ``g`` has leading batch axes.
+def _vjp_x_of_matrix_vector(g, out, x, y):  # out[..., i] = x[i, :] . y (also the dot product)
+    return outer(g, y)
+
+
+def _vjp_x_of_matrix_matrix(g, out, x, y):  # (batch, [m,] n) @ (n, k)
+    return g @ y.T
+
+
+def _vjp_y_of_vector_matrix(g, out, x, y):  # out[..., j] = x . y[:, j]
+    return np.swapaxes(outer(g, x), -1, -2)
+
+
+def _vjp_y_of_dot(g, out, x, y):  # out[...] = x . y
+    return g[..., None] * x
+
+
+def _vjp_y_of_matrix_vector(g, out, x, y):  # out[..., i] = x[i, :] . y
+    return g @ x
+
+
+def _vjp_y_of_matrix_matrix(g, out, x, y):  # (k, m) @ (batch, m, n)
+    return x.T @ g
+
+
+# A batched cotangent with at most this fraction of non-zeros takes the sparse route.
+SPARSE_FRACTION = 0.25
+
+
+def outer(g: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``g[..., None] * v``, writing only the rows of non-zero ``g`` entries when few are.
+
+    A Jacobian's seed pushed through elementwise ops stays diagonal, so the outer
+    product is mostly zero rows; filling them densely is what would cost the time.
+    """
+    if g.ndim < 2 or np.count_nonzero(g) > SPARSE_FRACTION * g.size:
+        return np.multiply.outer(g, v)
+    rows = g.reshape(-1)
+    (hit,) = np.nonzero(rows)
+    result = np.zeros((rows.size, v.size), dtype=np.result_type(g, v))
+    result[hit] = rows[hit, None] * v
+    return result.reshape(g.shape + v.shape)
 
 
 @op
@@ -60,6 +109,7 @@ class Transpose(Op):
     """x.T: the axes in reverse order (a vector or scalar is unchanged)."""
 
     name, arity = "transpose", 1
+    reads = ("",)
 
     def shape(self, a):
         return a[::-1]
@@ -73,7 +123,10 @@ class Transpose(Op):
     @property
     def vjps(self):
         def vjp(g, out, x):
-            nb = g.ndim - np.ndim(out)
-            return np.transpose(g, tuple(range(nb)) + tuple(nb + i for i in reversed(range(x.ndim))))
+            return self.vjp_for(0, np.shape(x), (), np.ndim(g) - np.ndim(x))(g, out, x)
 
         return (vjp,)
+
+    def vjp_for(self, k, in_shape, out_shape, batch_ndim, **params):
+        axes = tuple(range(batch_ndim)) + tuple(batch_ndim + i for i in reversed(range(len(in_shape))))
+        return lambda g, out, x: np.transpose(g, axes)

@@ -67,16 +67,16 @@ def test_tape_prunes_branches_that_do_not_need_gradients(monkeypatch):
 
     record = REGISTRY["matmul"]
     calls = []
-    original = type(record).vjps
+    original = type(record).vjp_for
 
-    def counting(self):
-        vx, vy = original.fget(self)
-        return (lambda *a, **k: calls.append("x") or vx(*a, **k),
-                lambda *a, **k: calls.append("y") or vy(*a, **k))
+    def counting(self, k, *args, **kwargs):
+        rule = original(self, k, *args, **kwargs)
+        return lambda *a, **kw: calls.append("xy"[k]) or rule(*a, **kw)
 
-    monkeypatch.setattr(type(record), "vjps", property(counting))
-    tape.gradients(expr, (W,), {"W": np.ones((3, 4)), "x": np.ones(4)})
-    assert calls == ["x"]  # only W's adjoint, never x's
+    monkeypatch.setattr(type(record), "vjp_for", counting)
+    for _ in range(2):
+        tape.gradients(expr, (W,), {"W": np.ones((3, 4)), "x": np.ones(4)})
+    assert calls == ["x", "x"]  # only W's adjoint, never x's
 
 
 def test_full_jacobian_is_one_batched_backward_pass(monkeypatch):
@@ -115,3 +115,65 @@ def test_a_vjp_returning_the_wrong_shape_is_named(monkeypatch):
     x = dc.vector("x", 3)
     with pytest.raises(ValueError, match=r"VJP of tanh for input 0 returned shape \(\)"):
         tape.gradients(dc.sum(dc.tanh(x)), (x,), {"x": np.ones(3)})
+
+
+def test_a_gradient_skips_values_no_vjp_reads(monkeypatch):
+    """The loss value itself is never computed for a gradient: its VJP does not read it."""
+    from diffcheck.ops import REGISTRY
+
+    x = dc.vector("x", 3)
+    loss = dc.sum((dc.tanh(x) - 1.0) ** 2)
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("sum's forward ran")
+
+    monkeypatch.setattr(type(REGISTRY["sum"]), "forward", refuse)
+    grad = dc.grad(loss, x, {"x": np.array([0.1, 0.2, 0.3])})
+    t = np.tanh([0.1, 0.2, 0.3])
+    np.testing.assert_allclose(grad, 2 * (t - 1) * (1 - t**2), rtol=1e-14)
+
+
+def test_adjoints_never_share_memory():
+    """``x + y`` hands both inputs the same cotangent; the results are still separate arrays."""
+    x, y = dc.vector("x", 3), dc.vector("y", 3)
+    point = {"x": np.ones(3), "y": np.ones(3)}
+    grads = dc.grad(dc.sum((x + y) * 2.0), [x, y], point)
+    assert not np.shares_memory(grads["x"], grads["y"])
+    u = np.array([1.0, 2.0, 3.0])
+    vjp = tape.vector_jacobian(x.T + 0.0, x, point, u)
+    assert not np.shares_memory(vjp, u) and vjp.flags.writeable
+    vjp[:] = 0
+    np.testing.assert_array_equal(u, [1.0, 2.0, 3.0])
+
+
+def test_generated_code_holds_no_user_text():
+    from diffcheck.backends.program import compile_program
+
+    secret = dc.vector("import_os_system", 2)
+    expr = dc.sum(dc.exp(secret) * 2.0)
+    dc.grad(expr, secret, {"import_os_system": np.zeros(2)})
+    (sweep,) = compile_program(expr)._sweeps.values()
+    assert "import_os_system" not in sweep.source
+
+
+def test_a_vjp_reading_what_it_did_not_declare_is_named(monkeypatch):
+    from diffcheck.ops import REGISTRY
+
+    # sum declares it reads nothing; a rule that reads x gets None and says so.
+    monkeypatch.setattr(type(REGISTRY["sum"]), "vjp_for",
+                        lambda self, k, *a, **kw: lambda g, out, x, axis=None: g * x)
+    x = dc.vector("x", 3)
+    with pytest.raises(ValueError, match=r"VJP of sum for input 0 failed .*reads \(''\)"):
+        tape.gradients(dc.sum(dc.exp(x) * 2.0), (x,), {"x": np.ones(3)})
+
+
+@pytest.mark.parametrize("nonzero", [1, 3, 12])
+def test_outer_products_are_exact_on_the_sparse_and_dense_routes(nonzero):
+    from diffcheck.ops.linalg import outer
+
+    rng = np.random.default_rng(nonzero)
+    g = np.zeros((4, 3))
+    g.flat[rng.choice(12, nonzero, replace=False)] = rng.standard_normal(nonzero)
+    v = rng.standard_normal(5)
+    np.testing.assert_array_equal(outer(g, v), g[..., None] * v)
+    assert outer(g, v).shape == (4, 3, 5)

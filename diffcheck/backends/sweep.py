@@ -1,0 +1,177 @@
+"""One reverse sweep as straight-line code: the tape's forward and backward, generated once.
+
+For a program, the requested variables, the seed's batch rank and a dtype,
+:func:`sweep_for` writes a Python function with one line per forward step and per
+VJP edge. Every op function, constant and static shape is bound as a name, so a call
+is its NumPy calls and little else: no lists of values, no loops, no lookups.
+
+The generated source holds only identifiers made here (``v3``, ``g5``, ``vjp5_0``),
+never a variable name or any other text a user wrote. The first call checks the
+shape of every VJP's result and names the op of a wrong one; once a sweep has run
+clean, an unchecked twin runs instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import linecache
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from diffcheck.backends.program import Program
+from diffcheck.ir import Var
+
+_serial = itertools.count()  # distinct file names for tracebacks into generated code
+
+
+@dataclass
+class Sweep:
+    """``sweep(point, seed)`` -> {name: adjoint} for the requested variables."""
+
+    checked: Callable[[dict, np.ndarray], dict]
+    unchecked: Callable[[dict, np.ndarray], dict]
+    source: str
+    trusted: bool = False
+
+    def __call__(self, point: dict[str, np.ndarray], seed: np.ndarray) -> dict[str, np.ndarray]:
+        if self.trusted:
+            return self.unchecked(point, seed)
+        result = self.checked(point, seed)
+        self.trusted = True
+        return result
+
+
+def sweep_for(program: Program, wrt: tuple[Var, ...], nb: int, dtype: np.dtype) -> Sweep:
+    """The sweep for these variables, ``nb`` leading batch axes and ``dtype`` (cached)."""
+    key = (wrt, nb, dtype)  # Vars hash by identity: cheap, and equal Vars just share work
+    sweep = program._sweeps.get(key)
+    if sweep is None:
+        sweep = program._sweeps[key] = _generate(program, wrt, nb, np.dtype(dtype))
+    return sweep
+
+
+def _wrong_shape(result: Any, nb: int, op_name: str, k: int, shape: tuple[int, ...]) -> None:
+    raise ValueError(
+        f"tape: the VJP of {op_name} for input {k} returned shape {np.shape(result)[nb:]}, "
+        f"but that input has shape {shape}"
+    )
+
+
+def _owned(names: tuple[str, ...], totals: tuple, seed: np.ndarray, dtype: np.dtype) -> dict:
+    """Name -> adjoint, as writeable arrays of ``dtype`` that share memory with nothing else.
+
+    An adjoint is copied only when it is read-only or broadcast memory, of another dtype,
+    or a view of the seed or of an adjoint before it (``x + y`` hands both the same ``g``).
+    """
+    owners = {id(seed), id(seed.base)}
+    result = {}
+    for name, total in zip(names, totals):
+        if (type(total) is not np.ndarray or total.dtype != dtype or not total.flags.writeable
+                or id(total if total.base is None else total.base) in owners):
+            total = np.array(total, dtype=dtype)
+        owners.add(id(total if total.base is None else total.base))
+        result[name] = total
+    return result
+
+
+def _needed_values(program: Program, edges: list[tuple[int, int, int]]) -> set[int]:
+    """Slots whose values the VJP edges read (per the ops' ``reads``), with every op node
+    they are computed from."""
+    wanted = []
+    for i, k, _ in edges:
+        reads = program.records[i].reads[k].split()
+        wanted.extend(s for role, s in zip(("out", "x", "y"), (i,) + program.args[i]) if role in reads)
+    needed: set[int] = set()
+    while wanted:
+        slot = wanted.pop()
+        if slot not in needed:
+            needed.add(slot)
+            if program.records[slot] is not None:
+                wanted.extend(program.args[slot])
+    return needed
+
+
+def _failed(error: Exception, op_name: str, k: int, reads: str) -> None:
+    raise ValueError(
+        f"tape: the VJP of {op_name} for input {k} failed ({type(error).__name__}: {error}); "
+        f"values it does not declare in reads ({reads!r}) may be None"
+    ) from error
+
+
+def _generate(program: Program, wrt: tuple[Var, ...], nb: int, dtype: np.dtype) -> Sweep:
+    nodes, records, args, kwargs = program.nodes, program.records, program.args, program.kwargs
+    live = program.live(tuple(v.name for v in wrt))
+    last = len(nodes) - 1
+    edges = [
+        (i, k, a)
+        for i in range(last, -1, -1)
+        if records[i] is not None and live[i]
+        for k, a in enumerate(args[i])
+        if live[a]
+    ]
+    env: dict[str, Any] = {"_owned": _owned, "_wrong_shape": _wrong_shape, "_failed": _failed,
+                           "_zeros": np.zeros, "_dtype": dtype}
+    forward = []
+    needed = _needed_values(program, edges)
+    for i in sorted(needed):
+        node = nodes[i]
+        if records[i] is None and node.op == "const":
+            value = node.value
+            env[f"v{i}"] = value if value.dtype == dtype else value.astype(dtype)
+        elif records[i] is None:
+            env[f"name{i}"] = node.name
+            forward.append(f"v{i} = point[name{i}]")
+        else:
+            fn = records[i].forward
+            env[f"fwd{i}"] = functools.partial(fn, **kwargs[i]) if kwargs[i] else fn
+            forward.append(f"v{i} = fwd{i}({', '.join(f'v{a}' for a in args[i])})")
+
+    def backward(checked: bool) -> list[str]:
+        lines = [f"g{last} = seed"]
+        has_adjoint = {last}
+        for index, (i, k, a) in enumerate(edges):
+            record = records[i]
+            rule = record.vjp_for(k, nodes[a].shape, nodes[i].shape, nb, **kwargs[i])
+            env[f"vjp{i}_{k}"] = functools.partial(rule, **kwargs[i]) if kwargs[i] else rule
+            # Every computed value is passed; only values no declared read needs are None.
+            values = ", ".join(f"v{s}" if s in needed else "None" for s in (i,) + args[i])
+            call = f"vjp{i}_{k}(g{i}, {values})"
+            if checked:
+                env[f"edge{i}_{k}"] = (record.name, k, nodes[a].shape)
+                env[f"reads{i}_{k}"] = record.reads[k]
+                lines += [
+                    "try:",
+                    f"    t = {call}",
+                    "except (TypeError, AttributeError) as error:",
+                    f"    _failed(error, edge{i}_{k}[0], {k}, reads{i}_{k})",
+                    f"if t.shape[{nb}:] != edge{i}_{k}[2]: _wrong_shape(t, {nb}, *edge{i}_{k})",
+                ]
+                call = "t"
+            lines.append(f"g{a} = g{a} + {call}" if a in has_adjoint else f"g{a} = {call}")
+            has_adjoint.add(a)
+            if index + 1 == len(edges) or edges[index + 1][0] != i:
+                lines.append(f"del g{i}")  # node i's adjoint is spent: free it early
+                has_adjoint.discard(i)
+        results = []
+        for n, var in enumerate(wrt):
+            parts = [f"g{s}" for s in program.var_slots.get(var.name, ()) if s in has_adjoint]
+            env[f"shape{n}"] = var.shape
+            results.append(" + ".join(parts) if parts else f"_zeros(seed.shape[:{nb}] + shape{n}, _dtype)")
+        env["_names"] = tuple(var.name for var in wrt)
+        lines.append(f"return _owned(_names, ({', '.join(results)},), seed, _dtype)")
+        return lines
+
+    sources = {}
+    for checked in (True, False):
+        body = forward + backward(checked)
+        name = "checked" if checked else "unchecked"
+        sources[name] = f"def {name}(point, seed):\n" + "".join(f"    {line}\n" for line in body)
+    source = sources["checked"] + "\n" + sources["unchecked"]
+    filename = f"<diffcheck sweep {next(_serial)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), env)  # noqa: S102  (generated identifiers only)
+    return Sweep(env["checked"], env["unchecked"], source)
