@@ -9,6 +9,8 @@ process that built it.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -47,7 +49,7 @@ class Expr:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     @property
     def kwargs(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ both use it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,11 @@ class Program:
     steps: tuple[tuple[int, Step], ...] = ()  # forward of every op node, in order
     _live: dict[tuple[str, ...], tuple[bool, ...]] = field(default_factory=dict, compare=False)
     _sweeps: dict[tuple, Any] = field(default_factory=dict, compare=False)  # see backends.sweep
+
+    @functools.cached_property
+    def widest(self) -> int:
+        """The most elements any node holds (at least 1)."""
+        return max(1, *(node.size for node in self.nodes))
 
     def live(self, names: tuple[str, ...]) -> tuple[bool, ...]:
         """For each slot, whether its value depends on any variable in ``names`` (cached)."""

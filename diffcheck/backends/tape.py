@@ -50,8 +50,7 @@ def jacobian(expr: Expr, var: Var, point: dict[str, np.ndarray]) -> np.ndarray:
     dtype = point_dtype(point)
     out_shape = expr.shape
     m = expr.size
-    widest = max(max(n.size for n in compile_program(expr).nodes), 1)
-    rows = max(1, min(m, CHUNK_ELEMENTS // widest))
+    rows = max(1, min(m, CHUNK_ELEMENTS // compile_program(expr).widest))
     if rows == m:  # the usual case: every output row in one batched pass, no stitching
         seed = np.eye(m, dtype=dtype).reshape((m,) + out_shape)
         return backward(expr, point, seed, (var,))[var.name].reshape(out_shape + var.shape)
