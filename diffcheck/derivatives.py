@@ -108,7 +108,7 @@ def grad(
             "it with dc.sum first"
         )
     several = isinstance(wrt, (list, tuple))
-    wrt_vars = tuple(as_var(v, y) for v in (wrt if several else [wrt]))
+    wrt_vars = tuple(as_var(v, y) for v in wrt) if several else (as_var(wrt, y),)
     point = resolve_point(y, at)
     if method == "tape":  # the training hot path: NumPy's own warnings, no extra context
         result = tape.gradients(y, wrt_vars, point)

@@ -30,27 +30,29 @@ _serial = itertools.count()  # distinct file names for tracebacks into generated
 
 @dataclass
 class Sweep:
-    """``sweep(point, seed)`` -> {name: adjoint} for the requested variables."""
+    """``sweep.run(point, seed)`` -> {name: adjoint} for the requested variables."""
 
     checked: Callable[[dict, np.ndarray], dict]
     unchecked: Callable[[dict, np.ndarray], dict]
     source: str
-    trusted: bool = False
 
-    def __call__(self, point: dict[str, np.ndarray], seed: np.ndarray) -> dict[str, np.ndarray]:
-        if self.trusted:
-            return self.unchecked(point, seed)
+    def __post_init__(self) -> None:
+        self.run: Callable[[dict, np.ndarray], dict] = self._first_run
+
+    def _first_run(self, point: dict[str, np.ndarray], seed: np.ndarray) -> dict[str, np.ndarray]:
         result = self.checked(point, seed)
-        self.trusted = True
+        self.run = self.unchecked  # shapes are static: once right, always right
         return result
 
 
-def sweep_for(program: Program, wrt: tuple[Var, ...], nb: int, dtype: np.dtype) -> Sweep:
-    """The sweep for these variables, ``nb`` leading batch axes and ``dtype`` (cached)."""
-    key = (wrt, nb, dtype)  # Vars hash by identity: cheap, and equal Vars just share work
+def sweep_for(program: Program, wrt: tuple[Var, ...], nb: int, dtype: np.dtype,
+              seed: np.ndarray | None = None) -> Sweep:
+    """The sweep for these variables, ``nb`` leading batch axes and ``dtype`` (cached);
+    ``seed`` is the fixed seed every call will pass, if there is one (a gradient's 1)."""
+    key = (wrt, nb, dtype, seed is not None)  # Vars hash by identity: cheap
     sweep = program._sweeps.get(key)
     if sweep is None:
-        sweep = program._sweeps[key] = _generate(program, wrt, nb, np.dtype(dtype))
+        sweep = program._sweeps[key] = _generate(program, wrt, nb, np.dtype(dtype), seed)
     return sweep
 
 
@@ -102,7 +104,21 @@ def _failed(error: Exception, op_name: str, k: int, reads: str) -> None:
     ) from error
 
 
-def _generate(program: Program, wrt: tuple[Var, ...], nb: int, dtype: np.dtype) -> Sweep:
+def _frozen(value: Any) -> Any:
+    """``value`` made read-only: values folded at generation are shared by every call."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    return value
+
+
+def _generate(program: Program, wrt: tuple[Var, ...], nb: int, dtype: np.dtype,
+              seed: np.ndarray | None = None) -> Sweep:
+    """Write and compile the sweep; ``seed`` is given when it is fixed (a gradient's 1).
+
+    Whatever follows from constants alone is folded now: forward values of constant
+    subexpressions and, for a fixed seed, the adjoints up to the first value that
+    varies (for ``0.5 * sum(e)`` the spread 0.5 is computed once, not per call).
+    """
     nodes, records, args, kwargs = program.nodes, program.records, program.args, program.kwargs
     live = program.live(tuple(v.name for v in wrt))
     last = len(nodes) - 1
@@ -117,32 +133,65 @@ def _generate(program: Program, wrt: tuple[Var, ...], nb: int, dtype: np.dtype) 
                            "_zeros": np.zeros, "_dtype": dtype}
     forward = []
     needed = _needed_values(program, edges)
+    known: dict[int, Any] = {}  # values known now: constants and what follows from them alone
     for i in sorted(needed):
         node = nodes[i]
         if records[i] is None and node.op == "const":
             value = node.value
-            env[f"v{i}"] = value if value.dtype == dtype else value.astype(dtype)
-        elif records[i] is None:
+            known[i] = value if value.dtype == dtype else _frozen(value.astype(dtype))
+            continue
+        if records[i] is None:
             env[f"name{i}"] = node.name
             forward.append(f"v{i} = point[name{i}]")
+            continue
+        fn = records[i].forward
+        fn = functools.partial(fn, **kwargs[i]) if kwargs[i] else fn
+        if all(a in known for a in args[i]):
+            known[i] = _frozen(fn(*[known[a] for a in args[i]]))
         else:
-            fn = records[i].forward
-            env[f"fwd{i}"] = functools.partial(fn, **kwargs[i]) if kwargs[i] else fn
+            env[f"fwd{i}"] = fn
             forward.append(f"v{i} = fwd{i}({', '.join(f'v{a}' for a in args[i])})")
+    env.update((f"v{i}", value) for i, value in known.items())
+
+    # Plan the edges: fold those whose cotangent and read values are all known now.
+    folded: dict[int, Any] = {} if seed is None else {last: seed}  # adjoints known now
+    varying: set[int] = set() if seed is not None else {last}  # adjoints computed per call
+    constant_part: dict[int, Any] = {}  # folded contributions to a varying adjoint
+    calls = []
+    for i, k, a in edges:
+        record = records[i]
+        rule = record.vjp_for(k, nodes[a].shape, nodes[i].shape, nb, **kwargs[i])
+        rule = functools.partial(rule, **kwargs[i]) if kwargs[i] else rule
+        slots = (i,) + args[i]
+        read = [s for role, s in zip(("out", "x", "y"), slots) if role in record.reads[k].split()]
+        if i in folded and all(s in known for s in read):
+            try:
+                contribution = rule(folded[i], *[known.get(s) for s in slots])
+            except (TypeError, AttributeError) as error:
+                _failed(error, record.name, k, record.reads[k])
+            if np.shape(contribution)[nb:] != nodes[a].shape:
+                _wrong_shape(contribution, nb, record.name, k, nodes[a].shape)
+            total = constant_part.get(a) if a in varying else folded.get(a)
+            target = constant_part if a in varying else folded
+            target[a] = _frozen(contribution if total is None else total + contribution)
+            continue
+        if a in folded:  # a varying contribution meets a folded one: carry it along
+            constant_part[a] = folded.pop(a)
+        varying.add(a)
+        env[f"vjp{i}_{k}"] = rule
+        env[f"edge{i}_{k}"] = (record.name, k, nodes[a].shape)
+        env[f"reads{i}_{k}"] = record.reads[k]
+        # Every available value is passed; only values no declared read needs are None.
+        values = ", ".join(f"v{s}" if s in needed else "None" for s in slots)
+        calls.append((i, k, a, f"vjp{i}_{k}(g{i}, {values})"))
+    env.update((f"g{a}", value) for a, value in folded.items())
+    env.update((f"K{a}", value) for a, value in constant_part.items())
 
     def backward(checked: bool) -> list[str]:
-        lines = [f"g{last} = seed"]
-        has_adjoint = {last}
-        for index, (i, k, a) in enumerate(edges):
-            record = records[i]
-            rule = record.vjp_for(k, nodes[a].shape, nodes[i].shape, nb, **kwargs[i])
-            env[f"vjp{i}_{k}"] = functools.partial(rule, **kwargs[i]) if kwargs[i] else rule
-            # Every computed value is passed; only values no declared read needs are None.
-            values = ", ".join(f"v{s}" if s in needed else "None" for s in (i,) + args[i])
-            call = f"vjp{i}_{k}(g{i}, {values})"
+        lines = [] if seed is not None else [f"g{last} = seed"]
+        started = set() if seed is not None else {last}
+        for index, (i, k, a, call) in enumerate(calls):
             if checked:
-                env[f"edge{i}_{k}"] = (record.name, k, nodes[a].shape)
-                env[f"reads{i}_{k}"] = record.reads[k]
                 lines += [
                     "try:",
                     f"    t = {call}",
@@ -151,14 +200,18 @@ def _generate(program: Program, wrt: tuple[Var, ...], nb: int, dtype: np.dtype) 
                     f"if t.shape[{nb}:] != edge{i}_{k}[2]: _wrong_shape(t, {nb}, *edge{i}_{k})",
                 ]
                 call = "t"
-            lines.append(f"g{a} = g{a} + {call}" if a in has_adjoint else f"g{a} = {call}")
-            has_adjoint.add(a)
-            if index + 1 == len(edges) or edges[index + 1][0] != i:
+            if a in started:
+                lines.append(f"g{a} = g{a} + {call}")
+            else:
+                lines.append(f"g{a} = {call} + K{a}" if a in constant_part else f"g{a} = {call}")
+                started.add(a)
+            if i in varying and (index + 1 == len(calls) or calls[index + 1][0] != i):
                 lines.append(f"del g{i}")  # node i's adjoint is spent: free it early
-                has_adjoint.discard(i)
+                started.discard(i)
         results = []
         for n, var in enumerate(wrt):
-            parts = [f"g{s}" for s in program.var_slots.get(var.name, ()) if s in has_adjoint]
+            slots = program.var_slots.get(var.name, ())
+            parts = [f"g{s}" for s in slots if s in started or s in folded]
             env[f"shape{n}"] = var.shape
             results.append(" + ".join(parts) if parts else f"_zeros(seed.shape[:{nb}] + shape{n}, _dtype)")
         env["_names"] = tuple(var.name for var in wrt)

@@ -29,12 +29,14 @@ def backward(
 
     ``seed`` has shape ``batch + expr.shape``; every adjoint has ``batch + var.shape``.
     """
-    return sweep_for(compile_program(expr), wrt, seed.ndim - len(expr.shape), seed.dtype)(point, seed)
+    return sweep_for(compile_program(expr), wrt, seed.ndim - len(expr.shape), seed.dtype).run(point, seed)
 
 
 def gradients(expr: Expr, wrt: tuple[Var, ...], point: dict[str, np.ndarray]) -> dict:
     """Gradients of a scalar ``expr`` with respect to ``wrt``: one backward pass."""
-    return backward(expr, point, _unit(point_dtype(point)), wrt)
+    dtype = point_dtype(point)
+    seed = _unit(dtype)
+    return sweep_for(compile_program(expr), wrt, 0, dtype, seed).run(point, seed)
 
 
 @functools.cache

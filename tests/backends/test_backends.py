@@ -177,3 +177,23 @@ def test_outer_products_are_exact_on_the_sparse_and_dense_routes(nonzero):
     v = rng.standard_normal(5)
     np.testing.assert_array_equal(outer(g, v), g[..., None] * v)
     assert outer(g, v).shape == (4, 3, 5)
+
+
+def test_folded_constants_are_never_handed_out():
+    """``3 * sum(x)`` folds its whole backward pass; each call still returns a fresh array."""
+    x = dc.vector("x", 3)
+    point = {"x": np.array([1.0, 2.0, 3.0])}
+    first = dc.grad(3.0 * dc.sum(x), x, point)
+    assert first.flags.writeable
+    first[:] = -1.0
+    np.testing.assert_array_equal(dc.grad(3.0 * dc.sum(x), x, point), [3.0, 3.0, 3.0])
+
+
+def test_constant_subexpressions_fold_and_stay_correct():
+    C = np.arange(6.0).reshape(2, 3) / 7
+    x = dc.vector("x", 2)
+    expr = dc.sum(dc.tanh(dc.Const(C).T @ x) * dc.sum(dc.exp(dc.Const(C)), axis=0))
+    point = {"x": np.array([0.3, -0.2])}
+    for _ in range(2):  # the checked first run and the unchecked one agree
+        report = dc.check(expr, x, point)
+        assert report.ok, str(report)
