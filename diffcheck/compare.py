@@ -23,6 +23,7 @@ from diffcheck.blame import diagnose
 from diffcheck.derivatives import as_var, jacobian_numerator
 from diffcheck.ir import Expr, Var, resolve_point
 from diffcheck.points import random_points
+from diffcheck.progress import reporting, stage
 from diffcheck.report import Kink, Mismatch, Report
 
 # (rtol, atol) by method kind and dtype; measured agreement is far tighter (see docs).
@@ -113,9 +114,11 @@ class Comparison:
                     f"{var.name} is perturbed (one perturbation each); the rest are compared "
                     "between sympy and tape only"
                 )
+            stage(f"point {p + 1}/{len(self.report.points)}, numeric ∂{self.report.output}/∂{var.name}")
             with np.errstate(all="ignore"):
                 nj = numeric.jacobian(y, var, point, columns)
         for m in methods:
+            stage(f"point {p + 1}/{len(self.report.points)}, {m} ∂{self.report.output}/∂{var.name}")
             if m == "numeric":
                 tensors[m], kinds[m] = nj.values, nj.method
             elif m == "sympy" and sympy_chain.lowered_terms(y) > SYMPY_ELEMENTWISE_TERMS:
@@ -349,6 +352,7 @@ def check(
     name: str = "y",
     mode: str = "full",
     projections: int = fast.PROJECTIONS,
+    progress: bool | None = None,
 ) -> Report:
     """Compare ``∂y/∂x`` for each ``x`` in ``wrt`` across ``methods``, element by element.
 
@@ -364,6 +368,8 @@ def check(
             ``projections`` random projections ``uᵀJv`` per variable and point (one
             reverse pass and one or two forward passes each) and falls back to the
             element-wise comparison only where they disagree.
+        progress: draw a counter on stderr once the check has run a couple of
+            seconds; None (the default) draws it only when stderr is a terminal.
 
     Returns:
         A :class:`Report`; ``bool(report)`` tells whether every element agrees.
@@ -380,11 +386,12 @@ def check(
         tolerances={}, points=points, seed=seed, title="check" if mode == "full" else "check (fast)",
     )
     comparison = Comparison(report, rtol, atol)
-    for p, point in enumerate(points):
-        note_non_finite(report, y, p, point)
-        for var in wrt_vars:
-            if mode == "fast" and screen(report, y, var, p, point, projections, rtol, atol):
-                continue
-            comparison.add(y, var, p, point, *comparison.tensors(y, var, p, point, methods))
-    diagnose(report, y, wrt_vars)
+    with reporting(progress):
+        for p, point in enumerate(points):
+            note_non_finite(report, y, p, point)
+            for var in wrt_vars:
+                if mode == "fast" and screen(report, y, var, p, point, projections, rtol, atol):
+                    continue
+                comparison.add(y, var, p, point, *comparison.tensors(y, var, p, point, methods))
+        diagnose(report, y, wrt_vars)
     return report

@@ -34,6 +34,7 @@ from diffcheck.derivatives import check_layout, jacobian_numerator
 from diffcheck.errors import ShapeError
 from diffcheck.fast import PROJECTIONS
 from diffcheck.ir import Expr, Var
+from diffcheck.progress import reporting
 from diffcheck.report import Report
 from diffcheck.routes import bypassing_route, describe_route, substitute
 
@@ -60,6 +61,7 @@ def check_gradient(
     n_points: int = DEFAULT_POINTS,
     name: str = "y",
     mode: str = "full",
+    progress: bool | None = None,
 ) -> Report:
     """Check a hand-derived derivative ``∂y/∂wrt`` against the three methods.
 
@@ -74,6 +76,7 @@ def check_gradient(
             (a wrong formula can agree at one point, so several are checked).
         mode: ``"fast"`` screens the claim and the methods with random projections
             ``uᵀJv`` first and compares elements only where they disagree (see ``check``).
+        progress: a counter on stderr for long checks (see ``check``).
 
     Returns:
         A Report in which each mismatch carries the claimed value under ``"claimed"``.
@@ -98,28 +101,29 @@ def check_gradient(
     title = "check_gradient" if mode == "full" else "check_gradient (fast)"
     report = _new_report(title, name, wrt_vars, methods, points, seed)
     comparison = Comparison(report, rtol, atol)
-    for p, point in enumerate(points):
-        note_non_finite(report, y, p, point)
-        for var in wrt_vars:
-            value, problem = claim_in_numerator_layout(evaluators[var.name](point), y, var, layout)
-            if problem is not None:
-                if problem not in report.errors:
-                    report.errors.append(problem)
-                    reference = jacobian_numerator(y, var, point, report.reference)
-                    other = "denominator" if layout == "numerator" else "numerator"
-                    claim = np.asarray(evaluators[var.name](point), dtype=float)
-                    if other == "denominator":  # x's axes first: bring y's axes to the front
-                        claim = np.transpose(claim, _swap(var.ndim, y.ndim))
-                    report.hints.append(layout_reading_hint(claim, reference, other))
-                continue
-            if mode == "fast" and screen(
-                report, y, var, p, point, PROJECTIONS, rtol, atol, {"claimed": value}
-            ):
-                continue
-            tensors, kinds, nj = comparison.tensors(y, var, p, point, methods)
-            tensors["claimed"], kinds["claimed"] = value, "claimed"
-            comparison.add(y, var, p, point, tensors, kinds, nj)
-    diagnose(report, y, wrt_vars)
+    with reporting(progress):
+        for p, point in enumerate(points):
+            note_non_finite(report, y, p, point)
+            for var in wrt_vars:
+                value, problem = claim_in_numerator_layout(evaluators[var.name](point), y, var, layout)
+                if problem is not None:
+                    if problem not in report.errors:
+                        report.errors.append(problem)
+                        reference = jacobian_numerator(y, var, point, report.reference)
+                        other = "denominator" if layout == "numerator" else "numerator"
+                        claim = np.asarray(evaluators[var.name](point), dtype=float)
+                        if other == "denominator":  # x's axes first: bring y's axes to the front
+                            claim = np.transpose(claim, _swap(var.ndim, y.ndim))
+                        report.hints.append(layout_reading_hint(claim, reference, other))
+                    continue
+                if mode == "fast" and screen(
+                    report, y, var, p, point, PROJECTIONS, rtol, atol, {"claimed": value}
+                ):
+                    continue
+                tensors, kinds, nj = comparison.tensors(y, var, p, point, methods)
+                tensors["claimed"], kinds["claimed"] = value, "claimed"
+                comparison.add(y, var, p, point, tensors, kinds, nj)
+        diagnose(report, y, wrt_vars)
     return report
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from diffcheck.backends.program import Program, compile_program, point_dtype, rerun, run_forward
 from diffcheck.ir import Expr, Var
+from diffcheck.progress import advance
 
 COMPLEX_STEP = 1e-20
 
@@ -72,7 +73,8 @@ def _complex_step(program: Program, expr: Expr, var: Var, point: dict, wanted) -
     base = run_forward(program, point, dtype)  # nodes off the path stay real and are reused
     x0 = point[var.name].astype(ctype)
     columns = {}
-    for j in wanted:
+    for n, j in enumerate(wanted):
+        advance("complex steps", n, len(wanted))
         x = x0.copy()
         x[j] += 1j * COMPLEX_STEP
         out = rerun(program, base, var.name, x)[-1]
@@ -102,7 +104,8 @@ def _central(program: Program, expr: Expr, var: Var, point: dict, wanted) -> Num
     at_kink = 0 in np.frombuffer(sides0, dtype=dtype)
     columns, lefts, rights, kinks, noises = {}, {}, {}, {}, {}
     size = float(np.max(np.abs(f0)))
-    for j in wanted:
+    for n, j in enumerate(wanted):
+        advance("central differences", n, len(wanted))
         x0 = point[var.name]
         scale = max(1.0, abs(float(x0[j])))
         columns[j], lefts[j], rights[j], kinks[j], h = _difference(

@@ -12,6 +12,7 @@ import numpy as np
 
 from diffcheck._lazy import sympy as sp
 from diffcheck.ir import Const, Expr, Var, toposort, variables
+from diffcheck.progress import advance
 from diffcheck.symbols import element_symbol
 
 # Constants whose value is a fraction with a denominator up to this stay exact in SymPy.
@@ -40,7 +41,9 @@ def lower(expr: Expr) -> np.ndarray:
     from diffcheck.ops import REGISTRY
 
     lowered: dict[int, np.ndarray] = {}
-    for node in toposort(expr):
+    order = toposort(expr)
+    for n, node in enumerate(order):
+        advance("lowering to SymPy, node", n, len(order))
         if id(node) in lowered:
             continue
         if isinstance(node, Var):
@@ -65,7 +68,8 @@ def closed_form(expr: Expr, var: Var) -> np.ndarray:
     wrt = symbols_of(var)
     position = {s: j for j, s in np.ndenumerate(wrt)}
     result = np.full(expr.shape + var.shape, sp.Integer(0), dtype=object)
-    for i in np.ndindex(expr.shape):
+    for n, i in enumerate(np.ndindex(expr.shape)):
+        advance("SymPy derivatives, output", n, outputs.size)
         for s, derivative in _derivatives(outputs[i], position.keys()).items():
             result[i + position[s]] = derivative
     expr._cache[key] = result
@@ -121,6 +125,7 @@ class CompiledEntries:
         plain = [sp.Symbol(f"v{i}") for i in range(len(symbols))]
         renamed = dict(zip(symbols, plain, strict=True))
         targets = [flat[i].xreplace(renamed) for i in self.positions]
+        advance(f"lambdify with common subexpressions of {len(targets)} non-zero entries")
         self.function = sp.lambdify(plain, targets, modules="numpy", cse=True, dummify=False)
 
     def __call__(self, values: list) -> np.ndarray:

@@ -28,6 +28,7 @@ from diffcheck.backends.symbolic import symbols_of
 from diffcheck.ir import Const, Expr, Var
 from diffcheck.ops import REGISTRY
 from diffcheck.ops.base import unbroadcast
+from diffcheck.progress import advance
 
 HOW = (
     "per-node SymPy derivatives (scalar rules for elementwise ops, matrix calculus for "
@@ -156,7 +157,8 @@ def jacobian(expr: Expr, var: Var, point: dict[str, np.ndarray]) -> np.ndarray:
     program = compile_program(expr)
     values = run_forward(program, point, point_dtype(point))
     rows = []
-    for i in np.ndindex(expr.shape):
+    for n, i in enumerate(np.ndindex(expr.shape)):
+        advance("per-node SymPy derivatives, output", n, expr.size)
         seed = np.zeros(expr.shape)
         seed[i] = 1.0
         rows.append(_accumulate(program, values, var, seed))
