@@ -72,11 +72,11 @@ def peers(kind: str):
 def main() -> None:
     loss, wrt, at, (x, y) = lecture_problem()
     ratio, c, b = paired_ratio(lambda: dc.grad(loss, list(wrt), at),
-                               lambda: numpy_lecture(x, y, at["w1"], at["w2"]))
+                               lambda: numpy_lecture(x, y, at["w1"], at["w2"]), rounds=15, repeats=7)
     print(f"lecture net 64x1000->100->10: tape {c*1e3:.2f} ms, NumPy {b*1e3:.2f} ms, ratio {ratio:.3f}")
     loss, wrt, at, (X, t) = xor_problem()
     ratio, c, b = paired_ratio(lambda: dc.grad(loss, list(wrt), at),
-                               lambda: numpy_xor(X, t, *at.values()), inner=200)
+                               lambda: numpy_xor(X, t, *at.values()), rounds=15, repeats=7, inner=200)
     print(f"XOR net 2-2-1, batch 4:       tape {c*1e6:.1f} us, NumPy {b*1e6:.1f} us, ratio {ratio:.3f}")
     missing = {"torch", "jax", "autograd"} - set(peers("any"))
     if missing:

@@ -49,6 +49,23 @@ def as_var(x: Any, y: Expr) -> Var:
     return x
 
 
+WRT_CACHE_SIZE = 64
+
+
+def _resolved_wrt(y: Expr, wrt: tuple) -> tuple[Var, ...]:
+    """``as_var`` of each entry, remembered per expression for repeated gradient steps."""
+    cache = y._cache.setdefault("wrt", {})
+    try:
+        return cache[wrt]
+    except KeyError:
+        if len(cache) >= WRT_CACHE_SIZE:  # fresh Var objects every call: do not grow forever
+            cache.clear()
+        resolved = cache[wrt] = tuple(as_var(v, y) for v in wrt)
+        return resolved
+    except TypeError:  # an unhashable entry: as_var names the problem
+        return tuple(as_var(v, y) for v in wrt)
+
+
 def check_layout(layout: str) -> None:
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be 'numerator' or 'denominator', got {layout!r}")
@@ -108,7 +125,7 @@ def grad(
             "it with dc.sum first"
         )
     several = isinstance(wrt, (list, tuple))
-    wrt_vars = tuple(as_var(v, y) for v in wrt) if several else (as_var(wrt, y),)
+    wrt_vars = _resolved_wrt(y, tuple(wrt) if several else (wrt,))
     point = resolve_point(y, at)
     if method == "tape":  # the training hot path: NumPy's own warnings, no extra context
         result = tape.gradients(y, wrt_vars, point)

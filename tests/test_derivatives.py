@@ -158,3 +158,17 @@ def test_to_sympy_shapes_and_element_names():
 def test_constants_stay_exact_in_sympy():
     a = dc.scalar("a")
     assert dc.to_sympy(0.5 * a**2) == sp.Rational(1, 2) * sp.Symbol("a", real=True) ** 2
+
+
+def test_grad_remembers_few_variable_lists_and_still_checks_each():
+    from diffcheck import derivatives
+
+    x = dc.vector("x", 2)
+    y = dc.sum(x * x)
+    for _ in range(3 * derivatives.WRT_CACHE_SIZE):
+        np.testing.assert_array_equal(dc.grad(y, dc.vector("x", 2), {"x": [1.0, 2.0]}), [2.0, 4.0])
+    assert len(y._cache["wrt"]) <= derivatives.WRT_CACHE_SIZE
+    with pytest.raises(ValueError, match="shape"):
+        dc.grad(y, dc.vector("x", 3), {"x": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="not a variable"):
+        dc.grad(y, ["x", "z"], {"x": [1.0, 2.0]})

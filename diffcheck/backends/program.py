@@ -108,9 +108,10 @@ def run_forward(program: Program, point: dict[str, np.ndarray], dtype: Any = Non
 
 def point_dtype(point: dict[str, np.ndarray]) -> np.dtype:
     """The floating dtype the computation runs in: float64 unless every value is float32."""
-    if all(v.dtype == _FLOAT64 for v in point.values()):  # the common case, without promotion
-        return _FLOAT64
-    return np.result_type(np.float32, *point.values())
+    for value in point.values():
+        if value.dtype is not _FLOAT64:
+            return np.result_type(np.float32, *point.values())
+    return _FLOAT64  # the common case, without promotion
 
 
 _FLOAT64 = np.dtype(np.float64)

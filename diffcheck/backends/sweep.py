@@ -69,13 +69,16 @@ def _owned(names: tuple[str, ...], totals: tuple, seed: np.ndarray, dtype: np.dt
     An adjoint is copied only when it is read-only or broadcast memory, of another dtype,
     or a view of the seed or of an adjoint before it (``x + y`` hands both the same ``g``).
     """
-    owners = {id(seed), id(seed.base)}
+    seen = {id(seed), id(seed.base)}  # the memory of the seed and of every adjoint so far
     result = {}
     for name, total in zip(names, totals):
-        if (type(total) is not np.ndarray or total.dtype != dtype or not total.flags.writeable
-                or id(total if total.base is None else total.base) in owners):
+        if type(total) is np.ndarray and total.base is None and total.dtype is dtype:
+            if id(total) in seen or not total.flags.writeable:  # the usual case skips both
+                total = np.array(total, dtype=dtype)
+        elif (type(total) is not np.ndarray or total.dtype != dtype or not total.flags.writeable
+              or id(total if total.base is None else total.base) in seen):
             total = np.array(total, dtype=dtype)
-        owners.add(id(total if total.base is None else total.base))
+        seen.add(id(total if total.base is None else total.base))
         result[name] = total
     return result
 

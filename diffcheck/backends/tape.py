@@ -10,8 +10,6 @@ backward pass with every output element as a batch row.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from diffcheck.backends.program import compile_program, point_dtype
@@ -39,12 +37,16 @@ def gradients(expr: Expr, wrt: tuple[Var, ...], point: dict[str, np.ndarray]) ->
     return sweep_for(compile_program(expr), wrt, 0, dtype, seed).run(point, seed)
 
 
-@functools.cache
 def _unit(dtype: np.dtype) -> np.ndarray:
     """The seed 1 of a gradient, read-only so that sharing it per process is safe."""
-    one = np.ones((), dtype=dtype)
-    one.flags.writeable = False
+    one = _UNITS.get(dtype)
+    if one is None:
+        one = _UNITS[dtype] = np.ones((), dtype=dtype)
+        one.flags.writeable = False
     return one
+
+
+_UNITS: dict[np.dtype, np.ndarray] = {}  # per process, rebuilt on demand
 
 
 def jacobian(expr: Expr, var: Var, point: dict[str, np.ndarray]) -> np.ndarray:
