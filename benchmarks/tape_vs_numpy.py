@@ -7,8 +7,7 @@ batch 4). Peers (PyTorch, JAX, HIPS autograd) are timed too when installed.
 
 from __future__ import annotations
 
-import importlib.util
-
+import _peers
 import _timing  # noqa: F401  (pins BLAS to one thread before NumPy loads)
 import numpy as np
 from _timing import paired_ratio
@@ -58,29 +57,39 @@ def numpy_xor(X, t, W1, b1, W2, b2):
     return X.T @ g_h, g_h.sum(0), h.T @ g_o, g_o.sum()
 
 
-def peers(kind: str):
-    rows = []
-    if importlib.util.find_spec("torch"):
-        rows.append("torch")
-    if importlib.util.find_spec("jax"):
-        rows.append("jax")
-    if importlib.util.find_spec("autograd"):
-        rows.append("autograd")
-    return rows
-
-
 def main() -> None:
     loss, wrt, at, (x, y) = lecture_problem()
-    ratio, c, b = paired_ratio(lambda: dc.grad(loss, list(wrt), at),
-                               lambda: numpy_lecture(x, y, at["w1"], at["w2"]), rounds=15, repeats=7)
+    w = list(wrt)
+    baseline = lambda: numpy_lecture(x, y, at["w1"], at["w2"])  # noqa: E731
+    ratio, c, b = paired_ratio(lambda: dc.grad(loss, w, at), baseline, rounds=15, repeats=7)
     print(f"lecture net 64x1000->100->10: tape {c*1e3:.2f} ms, NumPy {b*1e3:.2f} ms, ratio {ratio:.3f}")
+    for peer in _peers.PEERS:
+        run = _peers.lecture(peer, x, y, at["w1"], at["w2"])
+        if run is not None:
+            _agrees(run(), baseline())
+            ratio, c, b = paired_ratio(run, baseline, rounds=15, repeats=7)
+            print(f"  {peer:<9} {c*1e3:.2f} ms, ratio {ratio:.3f}")
+
     loss, wrt, at, (X, t) = xor_problem()
-    ratio, c, b = paired_ratio(lambda: dc.grad(loss, list(wrt), at),
-                               lambda: numpy_xor(X, t, *at.values()), rounds=15, repeats=7, inner=200)
+    w = list(wrt)
+    baseline = lambda: numpy_xor(X, t, *at.values())  # noqa: E731
+    ratio, c, b = paired_ratio(lambda: dc.grad(loss, w, at), baseline, rounds=15, repeats=7, inner=200)
     print(f"XOR net 2-2-1, batch 4:       tape {c*1e6:.1f} us, NumPy {b*1e6:.1f} us, ratio {ratio:.3f}")
-    missing = {"torch", "jax", "autograd"} - set(peers("any"))
+    for peer in _peers.PEERS:
+        run = _peers.xor(peer, X, t, *at.values())
+        if run is not None:
+            _agrees(run(), baseline())
+            ratio, c, b = paired_ratio(run, baseline, rounds=15, repeats=7, inner=50)
+            print(f"  {peer:<9} {c*1e6:.1f} us, ratio {ratio:.3f}")
+    missing = [p for p in _peers.PEERS if not _peers.installed(p)]
     if missing:
-        print(f"peers not installed, skipped: {', '.join(sorted(missing))}")
+        print(f"peers not installed, skipped: {', '.join(missing)}")
+
+
+def _agrees(theirs, ours) -> None:
+    """A peer row is only printed when the peer computes the same gradients."""
+    for a, b in zip(theirs, ours, strict=True):
+        np.testing.assert_allclose(np.asarray(a), b, rtol=1e-9, atol=1e-12)
 
 
 if __name__ == "__main__":

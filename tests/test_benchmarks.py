@@ -1,0 +1,60 @@
+"""The benchmark baselines compute what they claim to: the same gradients as diffcheck.
+
+Timing is never asserted here; this only guards the ratios in benchmarks/README.md
+against a baseline (or a peer library's row) that quietly computes something else.
+"""
+
+import importlib
+import os
+import sys
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import pytest
+
+import diffcheck as dc
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load(name: str):
+    with mock.patch.dict(os.environ), mock.patch.object(sys, "path", [str(BENCHMARKS), *sys.path]):
+        return importlib.import_module(name)  # the env vars _timing sets are put back
+
+
+def test_lecture_baseline_is_the_tape_gradient():
+    bench = load("tape_vs_numpy")
+    loss, wrt, at, (x, y) = bench.lecture_problem()
+    ours = dc.grad(loss, list(wrt), at)
+    for theirs, name in zip(bench.numpy_lecture(x, y, at["w1"], at["w2"]), ("w1", "w2"), strict=True):
+        np.testing.assert_allclose(theirs, ours[name], rtol=1e-10)
+
+
+def test_xor_baseline_is_the_tape_gradient():
+    bench = load("tape_vs_numpy")
+    loss, wrt, at, (X, t) = bench.xor_problem()
+    ours = dc.grad(loss, list(wrt), at)
+    for theirs, var in zip(bench.numpy_xor(X, t, *at.values()), wrt, strict=True):
+        np.testing.assert_allclose(theirs, ours[var.name], rtol=1e-10, atol=1e-15)
+
+
+def test_jacobian_baseline_is_the_tape_jacobian():
+    bench = load("jacobian_vs_numpy")
+    rng = np.random.default_rng(5)
+    at = {"W": rng.standard_normal((6, 6)), "x": rng.standard_normal(6), "b": rng.standard_normal(6)}
+    W, x, b = dc.matrix("W", 6, 6), dc.vector("x", 6), dc.vector("b", 6)
+    np.testing.assert_allclose(bench.numpy_jacobian(at["W"], at["x"], at["b"]),
+                               dc.jacobian(dc.sigmoid(W @ x + b), W, at), rtol=1e-12)
+
+
+@pytest.mark.parametrize("peer", ["torch", "jax", "autograd"])
+def test_peer_rows_compute_the_same_gradients(peer):
+    peers, bench = load("_peers"), load("tape_vs_numpy")
+    if not peers.installed(peer):
+        pytest.skip(f"{peer} is not installed")
+    loss, wrt, at, (x, y) = bench.lecture_problem()
+    w1, w2 = at["w1"], at["w2"]
+    bench._agrees(peers.lecture(peer, x, y, w1, w2)(), bench.numpy_lecture(x, y, w1, w2))
+    loss, wrt, at, (X, t) = bench.xor_problem()
+    bench._agrees(peers.xor(peer, X, t, *at.values())(), bench.numpy_xor(X, t, *at.values()))
