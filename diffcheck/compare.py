@@ -103,7 +103,8 @@ class Comparison:
         tensors: dict[str, np.ndarray] = {}
         kinds: dict[str, str] = {}
         nj = None
-        if "numeric" in methods or not numeric.is_analytic_path(compile_program(y), var):
+        analytic = numeric.is_analytic_path(compile_program(y), var)
+        if "numeric" in methods or not analytic:
             columns = None
             if var.size > NUMERIC_COLUMNS:
                 rng = np.random.default_rng([self.report.seed or 0, p, *map(ord, var.name)])
@@ -111,7 +112,8 @@ class Comparison:
                 columns = [tuple(int(i) for i in np.unravel_index(f, var.shape)) for f in picks]
                 self._note_once(
                     f"numeric: a seeded sample of {NUMERIC_COLUMNS} of the {var.size} elements of "
-                    f"{var.name} is perturbed (one perturbation each); the rest are compared "
+                    f"{var.name} is perturbed ({'one complex step' if analytic else 'one ± pair'} "
+                    "each); the rest are compared "
                     "between sympy and tape only"
                 )
             stage(f"point {p + 1}/{len(self.report.points)}, numeric ∂{self.report.output}/∂{var.name}")
