@@ -98,3 +98,26 @@ def test_specialised_vjps_read_only_what_they_declare(name, batch):
             expected = record.vjps[k](g, out, *inputs, **expr.kwargs)
             np.testing.assert_allclose(rule(g, *given, **expr.kwargs), expected, rtol=1e-14)
             assert np.shape(expected) == batch + x.shape
+
+
+@pytest.mark.parametrize("x_shape, y_shape", [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4))])
+@pytest.mark.parametrize("batch", [(), (2,)])
+def test_every_matmul_case_of_the_tape_equals_gᵀJ(x_shape, y_shape, batch):
+    """Each specialised matmul VJP, batched or not, contracts g with the numeric Jacobian."""
+    from diffcheck.backends import numeric
+
+    x, y = dc.Var("x", x_shape), dc.Var("y", y_shape)
+    expr = x @ y
+    rng = np.random.default_rng(len(x_shape) * 10 + len(y_shape))
+    point = {"x": rng.standard_normal(x_shape), "y": rng.standard_normal(y_shape)}
+    g = rng.standard_normal(batch + expr.shape)
+    record = REGISTRY["matmul"]
+    for k, var in enumerate((x, y)):
+        jac = numeric.jacobian(expr, var, point).values  # expr.shape + var.shape
+        if expr.ndim:
+            expected = np.tensordot(g, jac, axes=expr.ndim)
+        else:  # a dot product: the Jacobian is a vector, scaled by each batch row's g
+            expected = np.multiply.outer(g, jac)
+        rule = record.vjp_for(k, var.shape, expr.shape, len(batch))
+        got = rule(g, None, point["x"] if k == 1 else None, point["y"] if k == 0 else None)
+        np.testing.assert_allclose(got, np.reshape(expected, batch + var.shape), rtol=1e-12, atol=1e-14)
