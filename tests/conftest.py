@@ -12,8 +12,8 @@ def plant_matmul_bug(monkeypatch):
     original = record._rule
 
     def plant(factor: float = 2.0, inputs: tuple[int, ...] = (0, 1)) -> None:
-        def rule(k, x_ndim, y_ndim):
-            correct = original(k, x_ndim, y_ndim)
+        def rule(k, *case):
+            correct = original(k, *case)
             return (lambda *args: factor * correct(*args)) if k in inputs else correct
 
         monkeypatch.setattr(record, "_rule", staticmethod(rule))
