@@ -46,14 +46,31 @@ class Sweep:
 
 
 def sweep_for(program: Program, wrt: tuple[Var, ...], nb: int, dtype: np.dtype,
-              seed: np.ndarray | None = None) -> Sweep:
-    """The sweep for these variables, ``nb`` leading batch axes and ``dtype`` (cached);
-    ``seed`` is the fixed seed every call will pass, if there is one (a gradient's 1)."""
-    key = (wrt, nb, dtype, seed is not None)  # Vars hash by identity: cheap
+              unit_seed: bool = False) -> Sweep:
+    """The sweep for these variables, ``nb`` leading batch axes and ``dtype`` (cached).
+
+    With ``unit_seed`` every call passes ``unit(dtype)`` (a gradient's seed 1), and
+    whatever follows from it alone is folded into the generated code.
+    """
+    key = (wrt, nb, dtype, unit_seed)  # Vars hash by identity: cheap
     sweep = program._sweeps.get(key)
     if sweep is None:
-        sweep = program._sweeps[key] = _generate(program, wrt, nb, np.dtype(dtype), seed)
+        dtype = np.dtype(dtype)
+        seed = unit(dtype) if unit_seed else None
+        sweep = program._sweeps[key] = _generate(program, wrt, nb, dtype, seed)
     return sweep
+
+
+def unit(dtype: np.dtype) -> np.ndarray:
+    """The seed 1 of a gradient, read-only so that sharing it per process is safe."""
+    one = _UNITS.get(dtype)
+    if one is None:
+        one = _UNITS[dtype] = np.ones((), dtype=dtype)
+        one.flags.writeable = False
+    return one
+
+
+_UNITS: dict[np.dtype, np.ndarray] = {}  # per process, rebuilt on demand
 
 
 def _wrong_shape(result: Any, nb: int, op_name: str, k: int, shape: tuple[int, ...]) -> None:

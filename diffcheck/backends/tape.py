@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from diffcheck.backends.program import compile_program, point_dtype
-from diffcheck.backends.sweep import sweep_for
+from diffcheck.backends.sweep import sweep_for, unit
 from diffcheck.ir import Expr, Var
 
 # Upper bound on batch rows x node elements held at once when building a Jacobian.
@@ -33,20 +33,7 @@ def backward(
 def gradients(expr: Expr, wrt: tuple[Var, ...], point: dict[str, np.ndarray]) -> dict:
     """Gradients of a scalar ``expr`` with respect to ``wrt``: one backward pass."""
     dtype = point_dtype(point)
-    seed = _unit(dtype)
-    return sweep_for(compile_program(expr), wrt, 0, dtype, seed).run(point, seed)
-
-
-def _unit(dtype: np.dtype) -> np.ndarray:
-    """The seed 1 of a gradient, read-only so that sharing it per process is safe."""
-    one = _UNITS.get(dtype)
-    if one is None:
-        one = _UNITS[dtype] = np.ones((), dtype=dtype)
-        one.flags.writeable = False
-    return one
-
-
-_UNITS: dict[np.dtype, np.ndarray] = {}  # per process, rebuilt on demand
+    return sweep_for(compile_program(expr), wrt, 0, dtype, unit_seed=True).run(point, unit(dtype))
 
 
 def jacobian(expr: Expr, var: Var, point: dict[str, np.ndarray]) -> np.ndarray:
