@@ -24,6 +24,12 @@ def median_time(fn: Callable[[], object], repeats: int = 15, inner: int = 1) -> 
     return samples[len(samples) // 2]
 
 
+def verdict(value: float, target: float, below: bool = True) -> str:
+    """``(target ≤ 1.05×: met)`` — how a measured figure stands against the issue's target."""
+    met = value <= target if below else value >= target
+    return f"(target {'≤' if below else '≥'} {target:g}: {'met' if met else 'NOT met'})"
+
+
 def paired_ratio(candidate: Callable[[], object], baseline: Callable[[], object],
                  rounds: int = 7, repeats: int = 5, inner: int = 1) -> tuple[float, float, float]:
     """Median of per-round ratios candidate/baseline, interleaved to cancel machine noise.

@@ -10,6 +10,7 @@ import time
 
 import _timing  # noqa: F401  (pins BLAS to one thread before NumPy loads)
 import numpy as np
+from _timing import verdict
 
 import diffcheck as dc
 
@@ -22,7 +23,8 @@ def main() -> None:
     start = time.perf_counter()
     report = dc.check(loss, [w1, w2])
     elapsed = time.perf_counter() - start
-    print(f"full-size check, 3 points, sympy + tape + numeric: {elapsed:.1f} s, ok={report.ok}, "
+    print(f"full-size check, 3 points, sympy + tape + numeric: {elapsed:.1f} s {verdict(elapsed, 30)}, "
+          f"ok={report.ok}, "
           f"{report.compared} elements compared, max rel error {report.max_rel_error:.2g}")
     for note in report.notes:
         print(f"  - {note}")

@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 import sympy as sp
+from _timing import verdict
 
 import diffcheck as dc
 from diffcheck.backends import symbolic
@@ -49,7 +50,8 @@ def main() -> None:
                   "b": rng.standard_normal(n)}
         ours = diffcheck_route(n, values)
         plain = plain_route(n, values)
-        print(f"n={n:3d}: plain SymPy {plain:7.2f} s, diffcheck {ours:6.2f} s, speed-up {plain/ours:5.1f}x")
+        print(f"n={n:3d}: plain SymPy {plain:7.2f} s, diffcheck {ours:6.2f} s, speed-up {plain/ours:5.1f}x"
+              + (f" {verdict(plain / ours, 5, below=False)}" if n == 32 else ""))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import _peers
 import _timing  # noqa: F401  (pins BLAS to one thread before NumPy loads)
 import numpy as np
-from _timing import paired_ratio
+from _timing import paired_ratio, verdict
 
 import diffcheck as dc
 
@@ -62,7 +62,8 @@ def main() -> None:
     w = list(wrt)
     baseline = lambda: numpy_lecture(x, y, at["w1"], at["w2"])  # noqa: E731
     ratio, c, b = paired_ratio(lambda: dc.grad(loss, w, at), baseline, rounds=15, repeats=7)
-    print(f"lecture net 64x1000->100->10: tape {c*1e3:.2f} ms, NumPy {b*1e3:.2f} ms, ratio {ratio:.3f}")
+    print(f"lecture net 64x1000->100->10: tape {c*1e3:.2f} ms, NumPy {b*1e3:.2f} ms, ratio {ratio:.3f} "
+          f"{verdict(ratio, 1.05)}")
     for peer in _peers.PEERS:
         run = _peers.lecture(peer, x, y, at["w1"], at["w2"])
         if run is not None:
@@ -74,7 +75,8 @@ def main() -> None:
     w = list(wrt)
     baseline = lambda: numpy_xor(X, t, *at.values())  # noqa: E731
     ratio, c, b = paired_ratio(lambda: dc.grad(loss, w, at), baseline, rounds=15, repeats=7, inner=200)
-    print(f"XOR net 2-2-1, batch 4:       tape {c*1e6:.1f} us, NumPy {b*1e6:.1f} us, ratio {ratio:.3f}")
+    print(f"XOR net 2-2-1, batch 4:       tape {c*1e6:.1f} us, NumPy {b*1e6:.1f} us, ratio {ratio:.3f} "
+          f"{verdict(ratio, 1.5)}")
     for peer in _peers.PEERS:
         run = _peers.xor(peer, X, t, *at.values())
         if run is not None:
