@@ -116,11 +116,11 @@ class Comparison:
                     "each); the rest are compared "
                     "between sympy and tape only"
                 )
-            stage(f"point {p + 1}/{len(self.report.points)}, numeric ∂{self.report.output}/∂{var.name}")
+            self._stage(p, "numeric", var)
             with np.errstate(all="ignore"):
                 nj = numeric.jacobian(y, var, point, columns)
         for m in methods:
-            stage(f"point {p + 1}/{len(self.report.points)}, {m} ∂{self.report.output}/∂{var.name}")
+            self._stage(p, m, var)
             if m == "numeric":
                 tensors[m], kinds[m] = nj.values, nj.method
             elif m == "sympy" and sympy_chain.lowered_terms(y) > SYMPY_ELEMENTWISE_TERMS:
@@ -135,6 +135,9 @@ class Comparison:
                     self.closed_form.add(var.name)
                 tensors[m], kinds[m] = jacobian_numerator(y, var, point, m), "tape"
         return tensors, kinds, nj
+
+    def _stage(self, p: int, method: str, var: Var) -> None:
+        stage(f"point {p + 1}/{len(self.report.points)}, {method} ∂{self.report.output}/∂{var.name}")
 
     def _note_once(self, note: str) -> None:
         if note not in self.report.notes:

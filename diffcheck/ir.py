@@ -256,7 +256,7 @@ def _raise_names_mismatch(declared: set[str], given: set[str]) -> None:
     raise ValueError(f"'at' {' and '.join(problems)}; the expression's variables are: {listing}")
 
 
-_FLOAT64 = np.dtype(np.float64)
+FLOAT64 = np.dtype(np.float64)  # compared by identity on hot paths
 
 
 def resolve_point(expr: Expr, at: Mapping[Any, Any], dtype: Any = None) -> dict[str, np.ndarray]:
@@ -280,7 +280,7 @@ def resolve_point(expr: Expr, at: Mapping[Any, Any], dtype: Any = None) -> dict[
     point = {}
     for name, var in declared.items():
         value = given[name]
-        if (type(value) is np.ndarray and value.dtype is _FLOAT64 and dtype is None
+        if (type(value) is np.ndarray and value.dtype is FLOAT64 and dtype is None
                 and value.shape == var.shape):
             point[name] = value  # the usual case, in four cheap tests
             continue

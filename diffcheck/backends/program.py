@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from diffcheck.ir import Const, Expr, Var, toposort
+from diffcheck.ir import FLOAT64, Const, Expr, Var, toposort
 from diffcheck.ops import REGISTRY, Op
 
 Step = Callable[[list], Any]
@@ -109,12 +109,9 @@ def run_forward(program: Program, point: dict[str, np.ndarray], dtype: Any = Non
 def point_dtype(point: dict[str, np.ndarray]) -> np.dtype:
     """The floating dtype the computation runs in: float64 unless every value is float32."""
     for value in point.values():
-        if value.dtype is not _FLOAT64:
+        if value.dtype is not FLOAT64:
             return np.result_type(np.float32, *point.values())
-    return _FLOAT64  # the common case, without promotion
-
-
-_FLOAT64 = np.dtype(np.float64)
+    return FLOAT64  # the common case, without promotion
 
 
 def rerun(program: Program, base: list[Any], name: str, x: np.ndarray) -> list[Any]:

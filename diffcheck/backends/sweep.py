@@ -100,13 +100,15 @@ def _owned(names: tuple[str, ...], totals: tuple, seed: np.ndarray, dtype: np.dt
     return result
 
 
+def _read_slots(program: Program, i: int, k: int) -> list[int]:
+    """The slots whose values node ``i``'s VJP for input ``k`` reads, per its op's ``reads``."""
+    reads = program.records[i].reads[k].split()
+    return [s for role, s in zip(("out", "x", "y"), (i,) + program.args[i]) if role in reads]
+
+
 def _needed_values(program: Program, edges: list[tuple[int, int, int]]) -> set[int]:
-    """Slots whose values the VJP edges read (per the ops' ``reads``), with every op node
-    they are computed from."""
-    wanted = []
-    for i, k, _ in edges:
-        reads = program.records[i].reads[k].split()
-        wanted.extend(s for role, s in zip(("out", "x", "y"), (i,) + program.args[i]) if role in reads)
+    """Slots whose values the VJP edges read, with every op node they are computed from."""
+    wanted = [s for i, k, _ in edges for s in _read_slots(program, i, k)]
     needed: set[int] = set()
     while wanted:
         slot = wanted.pop()
@@ -183,8 +185,7 @@ def _generate(program: Program, wrt: tuple[Var, ...], nb: int, dtype: np.dtype,
         rule = record.vjp_for(k, nodes[a].shape, nodes[i].shape, nb, **kwargs[i])
         rule = functools.partial(rule, **kwargs[i]) if kwargs[i] else rule
         slots = (i,) + args[i]
-        read = [s for role, s in zip(("out", "x", "y"), slots) if role in record.reads[k].split()]
-        if i in folded and all(s in known for s in read):
+        if i in folded and all(s in known for s in _read_slots(program, i, k)):
             try:
                 contribution = rule(folded[i], *[known.get(s) for s in slots])
             except (TypeError, AttributeError) as error:

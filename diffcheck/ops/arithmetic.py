@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from diffcheck.ops.base import Op, as_objects, broadcast_shape, is_integer_constant, op, unbroadcast
+from diffcheck.ops.base import Op, as_objects, broadcast_shape, is_integer_constant, op
 
 # Inputs this close to a pole or to 0 of a fractional power are kept out of random points.
 MARGIN = 0.05
@@ -27,13 +27,15 @@ class Binary(Op):
 
     @property
     def vjps(self):
-        def wrap(rule, i):
-            def vjp(g, out, x, y):
-                return unbroadcast(rule(g, out, x, y), np.shape((x, y)[i]), max(np.ndim(x), np.ndim(y)))
+        def vjp(k):
+            def rule(g, out, x, y):
+                out_shape = np.broadcast_shapes(np.shape(x), np.shape(y))
+                batch_ndim = np.ndim(g) - len(out_shape)
+                return self.vjp_for(k, np.shape((x, y)[k]), out_shape, batch_ndim)(g, out, x, y)
 
-            return vjp
+            return rule
 
-        return (wrap(self.vjp_x, 0), wrap(self.vjp_y, 1))
+        return (vjp(0), vjp(1))
 
     def vjp_for(self, k, in_shape, out_shape, batch_ndim, **params):
         rule = (self.vjp_x, self.vjp_y)[k]
