@@ -57,10 +57,14 @@ def add_method_blame(report: Report, y: Expr, wrt: tuple[Var, ...]) -> None:
 def add_claim_hints(report: Report, y: Expr, wrt: tuple[Var, ...]) -> None:
     """Hints that exactly explain how each variable's claim differs from the reference."""
     for var in wrt:
+        # Where the reference is infinite or NaN, or only a convention (a kink), no exact
+        # explanation can be tested: such points are left out.
+        at_kinks = {(k.point, k.wrt) for k in report.kinks}
         pairs = [
             (tensors["claimed"], tensors[report.reference])
             for (p, name), tensors in sorted(report.jacobians.items())
-            if name == var.name and "claimed" in tensors
+            if name == var.name and "claimed" in tensors and (p, name) not in at_kinks
+            and np.all(np.isfinite(tensors[report.reference]))
         ]
         report.hints.extend(
             claim_hints(pairs, report.output, var.name, y.ndim, broadcast_batch_sizes(y, var))

@@ -16,15 +16,16 @@ from typing import Any
 
 import numpy as np
 
-from diffcheck import fast
+from diffcheck import edges, fast, limits
 from diffcheck.backends import numeric, symbolic, sympy_chain
 from diffcheck.backends.program import compile_program, point_dtype, run_forward
 from diffcheck.blame import diagnose
 from diffcheck.derivatives import as_var, jacobian_numerator
-from diffcheck.ir import Expr, Var, resolve_point
-from diffcheck.points import random_points
+from diffcheck.ir import Expr, Var
+from diffcheck.points import resolve as choose_points
 from diffcheck.progress import reporting, stage
 from diffcheck.report import Kink, Mismatch, Report
+from diffcheck.symbols import element_name
 
 # (rtol, atol) by method kind and dtype; measured agreement is far tighter (see docs).
 TOLERANCES: dict[tuple[str, str], tuple[float, float]] = {
@@ -74,14 +75,32 @@ def wrt_list(y: Expr, wrt: Any) -> tuple[Var, ...]:
     return tuple(as_var(v, y) for v in items)
 
 
-def resolve_points(y: Expr, at: Any, seed: int | None, count: int) -> tuple[list[dict], int | None]:
-    if at is None:
-        seed = 0 if seed is None else seed
-        return random_points(y, count, seed), seed
-    many = isinstance(at, (list, tuple))
-    # Copies: the report keeps the points, and the caller may change its arrays later.
-    points = [resolve_point(y, p) for p in (at if many else [at])]
-    return [{k: v.copy() for k, v in p.items()} for p in points], None
+def resolve_points(
+    y: Expr, at: Any, seed: int | None, count: int
+) -> tuple[list[dict], int | None, list[str]]:
+    """The check's points (copies), its seed (None when given) and notes for the report.
+
+    Refuses a non-positive ``count``, an empty ``at`` and non-finite values (ValueError).
+    """
+    resolved = choose_points(y, at, seed, count)
+    return resolved.points, resolved.seed, resolved.notes
+
+
+def refuse_oversized(
+    y: Expr, wrt: Sequence[Var], methods: Sequence[str], mode: str = "full", name: str = "y",
+    factors: Sequence[tuple[Expr, Var, str]] = (),
+) -> None:
+    """A ValueError, before any heavy work, for a check too large to finish (see ``limits``).
+
+    ``factors`` are further ``(expression, variable, output name)`` Jacobians built in
+    full by every method, such as the two factors of the chain rule.
+    """
+    limits.refuse_check(
+        y, wrt, methods, sympy_terms=SYMPY_ELEMENTWISE_TERMS, numeric_columns=NUMERIC_COLUMNS,
+        fast=mode == "fast", name=name,
+    )
+    for expr, var, output in factors:
+        limits.refuse_factor(expr, var, methods, output)
 
 
 class Comparison:
@@ -92,6 +111,7 @@ class Comparison:
         self.rtol, self.atol = rtol, atol
         self.closed_form: set[str] = set()  # variables whose SymPy reference is element-wise
         self.skip: dict[str, np.ndarray] = {}  # per method, entries it did not compute
+        self.claims: set[str] = set()  # columns holding a hand-derived claim
 
     def tensors(self, y: Expr, var: Var, p: int, point: dict, methods: tuple[str, ...]):
         """Each method's numerator-layout tensor, its tolerance kind and the numeric details.
@@ -158,44 +178,93 @@ class Comparison:
         report.jacobians[(p, var.name)] = dict(tensors)
         if nj is not None and "numeric" in tensors:
             report.numeric_kind[var.name] = nj.method
-        ref_name = report.reference
-        ref = tensors[ref_name].copy()
         dtype = np.result_type(*point.values()) if point else np.float64
         noise = nj.noise if nj is not None and nj.method == "central" else 0.0
         bounds = {}
         for m in tensors:
-            if m == ref_name:
+            if m == report.reference:
                 continue
             rtol, atol = tolerance(kinds[m], dtype, self.rtol, self.atol)
             report.tolerances.setdefault(m, (rtol, atol))
             extra = noise if m == "numeric" else 0.0
             bounds[m] = (rtol, atol + extra)
+        self.claims = {m for m in bounds if kinds[m] == "claimed"}
         if nj is not None and nj.sampled is not None and "numeric" in bounds:
             self.skip = {"numeric": ~nj.sampled}  # entries numeric did not compute
         else:
             self.skip = {}
-        bad = self._disagreeing(tensors, ref, bounds)
-        if ref_name == "sympy" and var.name in self.closed_form and bad.any():
-            ref = self._refine_reference(y, var, p, point, tensors, ref, bad, bounds)
-            bad = self._disagreeing(tensors, ref, bounds)
-            if "numeric" in bounds and bad.any():
-                bad &= ~self._unreliable_numeric(y, var, p, point, tensors, ref, bad, bounds)
+        ref, bad = self._settle(y, var, p, point, tensors, kinds, bounds)
         kink = np.zeros(ref.shape, bool)
         if nj is not None:
-            kink = nj.kink | (bad if nj.at_kink else False)
+            methods_bad = self._disagreeing(tensors, ref, {m: b for m, b in bounds.items()
+                                                           if m not in self.claims})
+            kink = nj.kink | (methods_bad & ~np.isnan(ref) if nj.at_kink else False)
+        outside = self._claims_outside_kinks(var, p, tensors, kink, nj, dtype, y.ndim)
+        self._blamable(var, p, tensors, ref, bounds, bad & ~kink, outside)
+        no_reference = np.isnan(ref) & ~kink
+        place = edges.Place(report.output, var.name, p, y.ndim, ref.size)
+        report.notes.extend(edges.non_finite_notes(
+            place, ref, tensors, report.reference, kink, bool(self.claims)
+        ))
+        self._record(var, p, tensors, ref, (bad & ~kink) | no_reference | outside, kink, nj, y.ndim)
+        self._errors(tensors, ref, ~kink & ~no_reference)
+
+    def _blamable(self, var, p, tensors, ref, bounds, bad, outside) -> None:
+        """Record, per column, the elements it gets wrong (never those without a reference)."""
         for m, mask in self._per_method(tensors, ref, bounds).items():
-            for ix in np.argwhere(mask & bad & ~kink):
-                report.disagreeing.setdefault(m, set()).add((p, var.name, tuple(int(i) for i in ix)))
-        self._record(var, p, tensors, ref, bad & ~kink, kink, nj, y.ndim)
-        self._errors(tensors, ref, ~kink)
+            wrong = (mask & bad) | (outside if m in self.claims else False)
+            for ix in np.argwhere(wrong):
+                self.report.disagreeing.setdefault(m, set()).add(
+                    (p, var.name, tuple(int(i) for i in ix))
+                )
+
+    def _settle(self, y, var, p, point, tensors, kinds, bounds) -> tuple[np.ndarray, np.ndarray]:
+        """The reference (refined at 30 digits where needed) and where a value disagrees with it.
+
+        NaN reference elements are left out of the disagreement: there is nothing to
+        disagree with; ``add`` reports them as having no reference.
+        """
+        ref = tensors[self.report.reference].copy()
+        bad = self._disagreeing(tensors, ref, bounds)
+        refine = self.report.reference == "sympy" and var.name in self.closed_form and bad.any()
+        if refine:
+            ref = self._refine_reference(y, var, p, point, tensors, ref, bad, bounds)
+        self._skip_numeric_at_infinity(var, p, tensors, kinds, ref, y.ndim)
+        bad = self._disagreeing(tensors, ref, bounds) & ~np.isnan(ref)
+        if refine and "numeric" in bounds and bad.any():
+            bad &= ~self._unreliable_numeric(y, var, p, point, tensors, ref, bad, bounds)
+        return ref, bad
+
+    def _skip_numeric_at_infinity(self, var, p, tensors, kinds, ref, out_ndim) -> None:
+        """Numeric differences cannot reach an infinite slope that two derivations agree on."""
+        place = edges.Place(self.report.output, var.name, p, out_ndim, ref.size)
+        skips, notes = edges.numeric_at_infinity(place, ref, tensors, kinds, self.report.reference)
+        for m, mask in skips.items():
+            self.skip[m] = self.skip.get(m, np.zeros(ref.shape, bool)) | mask
+        for note in notes:
+            self._note_once(note)
+
+    def _claims_outside_kinks(self, var, p, tensors, kink, nj, dtype, out_ndim) -> np.ndarray:
+        """Kink elements where a claim lies outside the one-sided derivatives (hinted)."""
+        if nj is None or not kink.any() or not self.claims:
+            return np.zeros(kink.shape, bool)
+        methods = [a for m, a in tensors.items() if m not in self.claims and m != "sympy-30"]
+        interval = edges.kink_interval(nj.left, nj.right, methods)
+        rtol, atol = tolerance("central", dtype, self.rtol, self.atol)
+        eps = np.finfo(np.float32 if np.dtype(dtype) == np.float32 else np.float64).eps
+        atol = atol + nj.noise * np.cbrt(eps) / np.sqrt(eps)  # one-sided steps are shorter
+        place = edges.Place(self.report.output, var.name, p, out_ndim, kink.size)
+        claims = {m: tensors[m] for m in self.claims}
+        outside, hints = edges.claims_outside_kinks(place, claims, interval, kink, rtol, atol)
+        self.report.hints.extend(hints)
+        return outside
 
     def _per_method(self, tensors, ref, bounds) -> dict[str, np.ndarray]:
         """For each compared method, where it disagrees with the reference."""
         masks = {}
         for m, (rtol, atol) in bounds.items():
             a = tensors[m]
-            with np.errstate(invalid="ignore"):
-                masks[m] = ~((np.abs(a - ref) <= atol + rtol * np.abs(ref)) | (a == ref))
+            masks[m] = ~edges.agrees(a, ref, rtol, atol, infinity_agrees=m not in self.claims)
             if m in self.skip:
                 masks[m] &= ~self.skip[m]
         return masks
@@ -218,6 +287,8 @@ class Comparison:
         rtol, atol = tolerance("tape", np.float64, None, None)
         moved = []
         for index, value in zip(indices, precise, strict=True):
+            if np.isnan(value) or value == ref[index]:
+                continue  # no better value, or the same one (equal infinities)
             if not abs(value - ref[index]) <= atol + rtol * abs(value):
                 moved.append((index, ref[index], value))
                 ref[index] = value
@@ -283,7 +354,8 @@ class Comparison:
                 Kink(var.name, index, float(nj.left[index]), float(nj.right[index]), values, p,
                      report.output, out_ndim)
             )
-        report.compared += int(np.sum(~kink))
+        # A claim at a kink is compared too: with the one-sided derivatives.
+        report.compared += int(np.sum(~kink)) + (int(np.sum(kink)) if self.claims else 0)
 
     def _errors(self, tensors, ref, mask) -> None:
         report = self.report
@@ -297,15 +369,25 @@ class Comparison:
                     diff = np.where(self.skip[m], 0.0, diff)
                 diff = diff[mask]
                 scale = np.abs(ref)[mask]
-                rel = np.where(diff == 0, 0.0, diff / scale)
+                rel = np.where(diff == 0, 0.0, np.where(np.isfinite(scale), diff / scale, np.inf))
             report.max_abs_error = max(report.max_abs_error, float(np.max(diff)))
             report.max_rel_error = max(report.max_rel_error, float(np.max(rel)))
 
 
 def note_non_finite(report: Report, y: Expr, p: int, point: dict) -> None:
+    """Fail the report where ``y`` itself is inf or NaN: no derivative there can be trusted."""
     with np.errstate(all="ignore"):
-        value = run_forward(compile_program(y), point, point_dtype(point))[-1]
-    if not np.all(np.isfinite(value)):
+        value = np.asarray(run_forward(compile_program(y), point, point_dtype(point))[-1])
+    bad = np.argwhere(~np.isfinite(value))
+    if len(bad):
+        shown = ", ".join(
+            f"{element_name(report.output, tuple(int(i) for i in ix))} = {value[tuple(ix)]}"
+            for ix in bad[:3]
+        )
+        report.errors.append(
+            f"{report.output} is not finite at point {p} ({shown}{', ...' if len(bad) > 3 else ''}"
+            "), so its derivatives there cannot be checked"
+        )
         report.notes.append(
             f"{report.output} is not finite in {np.asarray(value).dtype} at point {p}: derivatives "
             "there are meaningless; rewrite the expression in a numerically stable form or "
@@ -364,8 +446,10 @@ def check(
     Args:
         y: the expression.
         wrt: a variable (``Var`` or name) or a list of them.
-        at: a point (name -> value), a list of points, or None for ``n_points`` random
-            points drawn from ``seed`` (0 when None) inside every op's domain.
+        at: a point (name -> value), a non-empty list of points, or None for ``n_points``
+            random points drawn from ``seed`` (0 when None) inside every op's domain
+            (at most 200; the report's notes say when fewer were checked). Given values
+            must be finite; float16 ones are checked in float64 (a note says so).
         methods: any of ``"sympy"``, ``"tape"``, ``"numeric"``; SymPy is the reference.
         rtol, atol: override the per-method defaults of ``TOLERANCES``.
         name: how the output is called in the report (``∂y[1]/∂W[1,2]``).
@@ -377,18 +461,25 @@ def check(
             seconds; None (the default) draws it only when stderr is a terminal.
 
     Returns:
-        A :class:`Report`; ``bool(report)`` tells whether every element agrees.
+        A :class:`Report`; ``bool(report)`` tells whether every element agrees. A point
+        where ``y`` is not finite makes it fail (an error says where).
+
+    Raises:
+        ValueError: ``n_points`` below 1, an empty ``at``, a non-finite value in ``at``,
+            or a check too large to finish (saying what would work), before any work.
     """
     if not isinstance(y, Expr):
         raise TypeError(f"expected a diffcheck expression, got {type(y).__name__}")
     methods = validate_methods(methods)
     validate_mode(mode)
     wrt_vars = wrt_list(y, wrt)
-    points, seed = resolve_points(y, at, seed, n_points)
+    refuse_oversized(y, wrt_vars, methods, mode, name)
+    points, seed, notes = resolve_points(y, at, seed, n_points)
     reference = "sympy" if "sympy" in methods else methods[0]
     report = Report(
         output=name, wrt=tuple(v.name for v in wrt_vars), methods=methods, reference=reference,
         tolerances={}, points=points, seed=seed, title="check" if mode == "full" else "check (fast)",
+        notes=notes,
     )
     comparison = Comparison(report, rtol, atol)
     with reporting(progress):

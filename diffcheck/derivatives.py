@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from diffcheck import limits
 from diffcheck.backends import numeric, symbolic, tape
 from diffcheck.backends.program import compile_program, point_dtype, run_forward
 from diffcheck.ir import Expr, Var, known_variables, resolve_point
@@ -105,12 +106,15 @@ def jacobian(
     """All partial derivatives ``∂y[i...]/∂x[j...]``.
 
     Returns an array of shape ``y.shape + x.shape`` (numerator layout), or
-    ``x.shape + y.shape`` with ``layout="denominator"``.
+    ``x.shape + y.shape`` with ``layout="denominator"``. A request too large to build
+    (see ``diffcheck.limits``) is a ValueError before any work, saying what would work.
     """
     y = _as_expr(y)
     var = as_var(x, y)
     check_layout(layout)
     point = resolve_point(y, at)
+    if method in METHODS:
+        limits.refuse_jacobian(y, var, method)
     return to_layout(jacobian_numerator(y, var, point, method), y.ndim, layout)
 
 
@@ -130,6 +134,8 @@ def grad(
     if method == "tape":  # the training hot path: NumPy's own warnings, no extra context
         result = tape.gradients(y, wrt_vars, point)
     else:
+        for v in wrt_vars if method in METHODS else ():
+            limits.refuse_jacobian(y, v, method)
         result = {v.name: jacobian_numerator(y, v, point, method) for v in wrt_vars}
     return result if several else result[wrt_vars[0].name]
 
@@ -158,6 +164,8 @@ def symbolic_jacobian(y: Expr, x: Var | str, layout: str = "numerator") -> Any:
 
     y = _as_expr(y)
     var = as_var(x, y)
+    check_layout(layout)
+    limits.refuse_jacobian(y, var, "sympy")
     j = to_layout(symbolic.closed_form(y, var), y.ndim, layout)
     if y.ndim == 0 and var.ndim == 0:
         return j[()]

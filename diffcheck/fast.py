@@ -62,7 +62,13 @@ def projections(
 
 
 def agree(values: dict[str, np.ndarray], scales: np.ndarray, reference: str, tolerances) -> bool:
-    """True when every method's projections match the reference within the scaled band."""
+    """True when every method's projections match the reference within the scaled band.
+
+    A non-finite projection or scale never agrees (``≤ inf`` accepts anything): the
+    element-wise comparison then handles infinite and NaN derivatives.
+    """
+    if not all(np.all(np.isfinite(v)) for v in (scales, *values.values())):
+        return False
     ref = values[reference]
     for m, vals in values.items():
         if m == reference:

@@ -32,6 +32,23 @@ def number(value: float) -> str:
     return f"{value:.10g}"
 
 
+def gap(value: float, ref: float) -> float:
+    """``|value - ref|``, zero for equal values (equal infinities), NaN when undefined."""
+    return 0.0 if value == ref else abs(value - ref)
+
+
+def largest(values) -> float:
+    """The largest value that is not NaN; NaN when there is none."""
+    present = [v for v in values if not np.isnan(v)]
+    return max(present) if present else float("nan")
+
+
+def error_order(mismatch: Mismatch) -> float:
+    """Sort key: elements without a reference first, then the largest errors."""
+    error = mismatch.abs_error
+    return -np.inf if np.isnan(error) else -error
+
+
 @dataclass(frozen=True)
 class Mismatch:
     """One derivative element on which a method disagrees with the reference."""
@@ -51,13 +68,16 @@ class Mismatch:
 
     @property
     def abs_error(self) -> float:
+        """The largest gap to the reference; NaN only when no gap is defined (NaN reference)."""
         ref = self.values[self.reference]
-        return max(abs(v - ref) for k, v in self.values.items() if k != self.reference)
+        return largest(gap(v, ref) for k, v in self.values.items() if k != self.reference)
 
     @property
     def rel_error(self) -> float:
-        ref = abs(self.values[self.reference])
-        return self.abs_error / ref if ref else (np.inf if self.abs_error else 0.0)
+        ref, error = abs(self.values[self.reference]), self.abs_error
+        if np.isnan(error) or error == 0:
+            return error
+        return error / ref if ref and np.isfinite(ref) else np.inf
 
 
 @dataclass(frozen=True)
@@ -144,14 +164,17 @@ class Report:
             return lines
         lines.append(f"Mismatched elements: {len(self.mismatches)} / {self.compared} ({share:.3g}%)")
         if self.mismatches:
-            lines.append(
-                "Max absolute difference among violations: "
-                f"{max(m.abs_error for m in self.mismatches):.6g}"
-            )
-            lines.append(
-                "Max relative difference among violations: "
-                f"{max(m.rel_error for m in self.mismatches):.6g}"
-            )
+            missing = any(np.isnan(m.values[m.reference]) for m in self.mismatches)
+            for kind in ("absolute", "relative"):
+                worst = largest(
+                    m.abs_error if kind == "absolute" else m.rel_error for m in self.mismatches
+                )
+                if np.isnan(worst):
+                    shown = "undefined (no reference: see notes)"
+                else:
+                    shown = f"{worst:.6g}" + (" (some elements have no reference: see notes)"
+                                              if missing else "")
+                lines.append(f"Max {kind} difference among violations: {shown}")
         lines.append(
             f"Max absolute / relative difference over all compared elements: "
             f"{self.max_abs_error:.3g} / {self.max_rel_error:.3g}"
@@ -161,7 +184,7 @@ class Report:
     def table_lines(self, limit: int = TABLE_ROWS) -> list[str]:
         if not self.mismatches:
             return []
-        worst = sorted(self.mismatches, key=lambda m: -m.abs_error)
+        worst = sorted(self.mismatches, key=error_order)
         columns = [self.reference] + [k for k in worst[0].values if k != self.reference]
         show_point = len(self.points) > 1
         rows = [["element"] + (["point"] if show_point else []) + columns]
@@ -179,6 +202,9 @@ class Report:
         if not self.kinks:
             return []
         lines = [f"Non-differentiable (kink) elements, neither passed nor failed: {len(self.kinks)}"]
+        if any("claimed" in k.values for k in self.kinks):
+            lines.append("  (the methods are not compared there; a claim there must lie between "
+                         "the one-sided values)")
         for k in self.kinks[:limit]:
             methods = ", ".join(f"{m} {number(v)}" for m, v in k.values.items())
             lines.append(
@@ -239,7 +265,7 @@ class Report:
         parts += [f"<p>Error: {esc(e)}</p>" for e in self.errors]
         parts.append("<p>" + "<br>".join(esc(line) for line in self.summary_lines()) + "</p>")
         if self.mismatches:
-            worst = sorted(self.mismatches, key=lambda m: -m.abs_error)[:TABLE_ROWS]
+            worst = sorted(self.mismatches, key=error_order)[:TABLE_ROWS]
             columns = [self.reference] + [k for k in worst[0].values if k != self.reference]
             head = "".join(f"<th>{esc(c)}</th>" for c in ["element", "point", *columns])
             rows = "".join(

@@ -2,10 +2,12 @@
 
 Reads each op's ``forward``, ``analytic`` flag and ``kinks`` only. When every op between
 the variable and the output is complex-analytic, ``Im f(x + ih) / h`` is exact to
-rounding (no cancellation). Otherwise central differences with a dtype-aware step are
-used, and they are kink-aware: a step that would cross a kink of ``relu``/``abs`` is
-replaced by a one-sided difference, and where both sides cross (the point sits on the
-kink) the element is reported as non-differentiable with its one-sided values.
+rounding (no cancellation); its error grows like ``(h/x)²``, so the step shrinks with
+``|x|`` below 1 (``log`` at ``x = 1e-17`` needs ``h ≪ 1e-17``). Otherwise central
+differences with a dtype-aware step are used, and they are kink-aware: a step that
+would cross a kink of ``relu``/``abs`` is replaced by a one-sided difference, and where
+both sides cross (the point sits on the kink) the element is reported as
+non-differentiable with its one-sided values.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from diffcheck.backends.program import Program, compile_program, point_dtype, re
 from diffcheck.ir import Expr, Var
 from diffcheck.progress import advance
 
-COMPLEX_STEP = 1e-20
+COMPLEX_STEP = 1e-20  # relative to |x| when |x| < 1
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,17 @@ def is_analytic_path(program: Program, var: Var) -> bool:
     """True when every op that depends on ``var`` is complex-analytic."""
     live = program.live((var.name,))
     return all(r is None or r.analytic or not lv for r, lv in zip(program.records, live, strict=True))
+
+
+def complex_steps(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """The complex step for each element of ``x``: ``COMPLEX_STEP · min(|x|, 1)`` (1 for x = 0).
+
+    Small against ``x`` however tiny ``x`` is, and never below the smallest normal number,
+    so that ``Im f = h·f'`` keeps its digits.
+    """
+    size = np.abs(np.asarray(x, dtype=dtype))
+    scale = np.where((size > 0) & (size < 1), size, 1.0)
+    return np.maximum(COMPLEX_STEP * scale, np.finfo(dtype).tiny).astype(dtype)
 
 
 def jacobian(
@@ -72,13 +85,14 @@ def _complex_step(program: Program, expr: Expr, var: Var, point: dict, wanted) -
     ctype = np.result_type(dtype, np.complex64)
     base = run_forward(program, point, dtype)  # nodes off the path stay real and are reused
     x0 = point[var.name].astype(ctype)
+    steps = complex_steps(point[var.name], dtype)
     columns = {}
     for n, j in enumerate(wanted):
         advance("complex steps", n, len(wanted))
         x = x0.copy()
-        x[j] += 1j * COMPLEX_STEP
+        x[j] += 1j * steps[j]
         out = rerun(program, base, var.name, x)[-1]
-        columns[j] = np.imag(out) / COMPLEX_STEP
+        columns[j] = np.imag(out) / steps[j]
     values = _assemble(columns, expr.shape, var.shape).astype(dtype)
     nan = np.full_like(values, np.nan)
     return NumericJacobian(values, "complex-step", np.zeros(values.shape, bool), nan, nan, False)
@@ -170,9 +184,11 @@ def directional(expr: Expr, var: Var, point: dict[str, np.ndarray], v: np.ndarra
         return np.zeros(expr.shape, dtype), "complex-step"
     if is_analytic_path(program, var):
         ctype = np.result_type(dtype, np.complex64)
-        shifted = point[var.name].astype(ctype) + 1j * COMPLEX_STEP * v
+        h = float(np.min(complex_steps(point[var.name], dtype)))  # small against every element
+        h = max(h / max(float(np.max(np.abs(v))), 1.0), float(np.finfo(dtype).tiny))
+        shifted = point[var.name].astype(ctype) + 1j * h * v
         out = rerun(program, run_forward(program, point, dtype), var.name, shifted)[-1]
-        return (np.imag(out) / COMPLEX_STEP).astype(dtype), "complex-step"
+        return (np.imag(out) / h).astype(dtype), "complex-step"
     kink_slots = [i for i, r in enumerate(program.records) if r is not None and r.kinks]
 
     base = run_forward(program, point, dtype)
