@@ -102,8 +102,24 @@ class Expr:
     def T(self) -> Expr:  # noqa: N802 - NumPy's spelling
         return apply("transpose", self)
 
-    # NumPy must defer to our reflected operators instead of broadcasting over us.
-    __array_ufunc__ = None
+    # ----- NumPy's protocols: never let NumPy treat an expression as an object array -----
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """``ndarray * e`` and the other operators build nodes; other ufuncs are a TypeError."""
+        from diffcheck.numpy_dispatch import array_ufunc
+
+        return array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        """``np.mean(e)`` and every other NumPy function: a TypeError naming the diffcheck twin."""
+        from diffcheck.numpy_dispatch import array_function
+
+        return array_function(func, args, kwargs)
+
+    def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise TypeError(
+            "a diffcheck expression is not an array of numbers: build with dc functions and"
+            " operators, and get its value with dc.evaluate(e, at)"
+        )
 
     def __bool__(self) -> bool:
         raise TypeError("an expression has no truth value; evaluate it with dc.evaluate first")

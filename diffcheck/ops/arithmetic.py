@@ -57,6 +57,7 @@ class Add(Binary):
     """x + y, elementwise."""
 
     name, symbol, precedence = "add", "+", 10
+    numpy_names = ("add",)
     reads = ("", "")
     forward = staticmethod(np.add)
     lower_scalar = staticmethod(lambda x, y: x + y)
@@ -75,6 +76,7 @@ class Sub(Binary):
     """x - y, elementwise."""
 
     name, symbol, precedence = "sub", "-", 10
+    numpy_names = ("subtract",)
     reads = ("", "")
     forward = staticmethod(np.subtract)
     lower_scalar = staticmethod(lambda x, y: x - y)
@@ -93,6 +95,7 @@ class Mul(Binary):
     """x * y, elementwise."""
 
     name, symbol, precedence = "mul", "*", 20
+    numpy_names = ("multiply",)
     reads = ("y", "x")
     forward = staticmethod(np.multiply)
     lower_scalar = staticmethod(lambda x, y: x * y)
@@ -111,6 +114,7 @@ class Div(Binary):
     """x / y, elementwise."""
 
     name, symbol, precedence = "div", "/", 20
+    numpy_names = ("divide", "true_divide")
     reads = ("y", "out y")
     forward = staticmethod(np.divide)
     lower_scalar = staticmethod(lambda x, y: x / y)
@@ -132,6 +136,7 @@ class Pow(Binary):
     """x ** y, elementwise (x > 0 unless y is a whole number)."""
 
     name, symbol, precedence = "pow", "**", 40
+    numpy_names = ("power",)
     reads = ("x y", "out x")
     lower_scalar = staticmethod(lambda x, y: x**y)
     # NOTE: NumPy keeps whole exponents exact for negative and complex bases.
@@ -139,13 +144,18 @@ class Pow(Binary):
 
     @staticmethod
     def vjp_x(g, out, x, y):
-        if y.ndim == 0 and y.item() == 2:  # NOTE: squares are common; x**1 via power is slow
-            return g * (2.0 * x)
-        return g * y * np.power(x, y - 1)
+        if y.ndim == 0:
+            p = y.item()
+            if p == 2:  # NOTE: squares are common; x**1 via power is slow
+                return g * (2.0 * x)
+            # x**0 is the constant 1: its slope is 0 even at x = 0, where y * x**(y-1) is 0 * inf.
+            return g * y * np.power(x, y - 1 if p != 0 else 1)
+        return g * y * np.power(x, np.where(y != 0, y - 1, 1))
 
     @staticmethod
     def vjp_y(g, out, x, y):
-        return g * out * np.log(x)
+        # Where x**y is 0 (x = 0, y > 0) it stays 0 as y moves: the slope is 0, not 0 * log(0).
+        return g * out * np.log(np.where(out == 0, 1, x))
 
     def domain(self, x, y):
         if is_integer_constant(y):
@@ -158,6 +168,7 @@ class Neg(Op):
     """-x, elementwise."""
 
     name, arity, symbol, precedence = "neg", 1, "-", 30
+    numpy_names = ("negative",)
     reads = ("",)
     forward = staticmethod(np.negative)
 

@@ -10,7 +10,10 @@ A record carries everything each backend may read about an op, and nothing more:
 - ``lower(*objs, **params)`` — SymPy lowering over object arrays (read by SymPy only);
 - ``analytic`` — complex-analytic, so complex-step differences are exact;
 - ``domain(*xs, **params)`` — where random points may put the inputs;
-- ``kinks`` — values of the first input where the op is not differentiable.
+- ``kinks`` — values of the first input where the op is not differentiable;
+- ``keywords`` — the params its public builder accepts (``dc.sum(x, axis=0)``), in order;
+- ``numpy_names`` and ``usage()`` — the NumPy functions it stands for and how diffcheck
+  spells it, for the error that NumPy functions on expressions raise.
 
 VJPs receive ``g`` with leading batch axes (``g.shape == batch + out.shape``) so a whole
 Jacobian can be pushed through the tape at once.
@@ -18,6 +21,7 @@ Jacobian can be pushed through the tape at once.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -38,6 +42,8 @@ class Op:
     reads: ClassVar[tuple[str, ...]] = ()  # per input, e.g. "out y"; () means it reads all
     symbol: ClassVar[str | None] = None  # infix symbol when printed as ``x + y``
     precedence: ClassVar[int] = 100  # binding strength when printed
+    keywords: ClassVar[tuple[str, ...]] = ()  # the params the builder accepts, in NumPy's order
+    numpy_names: ClassVar[tuple[str, ...]] = ()  # NumPy functions it stands for (``"add.reduce"``)
 
     def shape(self, *shapes: tuple[int, ...], **params: Any) -> tuple[int, ...]:
         raise NotImplementedError
@@ -64,6 +70,13 @@ class Op:
         that reads only what ``reads[k]`` names. Called as ``rule(g, out, *xs, **params)``."""
         return self.vjps[k]
 
+    def usage(self) -> str:
+        """How a user writes this op in diffcheck, for hints such as ``dc.sum(x, axis=...)``."""
+        if self.symbol is not None:
+            return f"x {self.symbol} y" if self.arity == 2 else f"{self.symbol}x"
+        inputs = ", ".join(("x", "y")[: self.arity])
+        return f"dc.{self.name}({', '.join([inputs, *(f'{k}=...' for k in self.keywords)])})"
+
     def builder(self) -> Callable[..., Any]:
         """The public function that builds a node of this op (``dc.exp`` and friends)."""
         from diffcheck.ir import apply
@@ -71,11 +84,34 @@ class Op:
         name = self.name
 
         def build(*operands: Any, **params: Any) -> Any:
-            return apply(name, *operands, **params)
+            return apply(name, *operands[: self.arity], **self.bind(operands, params))
 
         build.__name__ = build.__qualname__ = name
         build.__doc__ = type(self).__doc__
         return build
+
+    def bind(self, operands: tuple[Any, ...], params: dict[str, Any]) -> dict[str, Any]:
+        """The params of a builder call, with positionals after the inputs taken as keywords
+        in order (``dc.sum(x, 0)`` is ``axis=0``, as in NumPy); a TypeError names the misuse."""
+        public = f"dc.{self.name}()"
+        inputs = f"{self.arity} input{'s' if self.arity != 1 else ''}"
+        accepts = f"it accepts: {', '.join(self.keywords)}" if self.keywords else "it takes none"
+        if len(operands) < self.arity:
+            raise TypeError(f"{public} takes {inputs}, but {len(operands)} were given")
+        extra = operands[self.arity:]
+        if len(extra) > len(self.keywords):
+            more = f" and then {', '.join(self.keywords)}" if self.keywords else ""
+            raise TypeError(f"{public} takes {inputs}{more}, but {len(operands)} positional "
+                            f"arguments were given")
+        unknown = [k for k in params if k not in self.keywords]
+        if unknown:
+            raise TypeError(f"{public} got an unexpected keyword argument {unknown[0]!r}; {accepts}")
+        bound = dict(params)
+        for keyword, value in zip(self.keywords, extra):
+            if keyword in bound:
+                raise TypeError(f"{public} got multiple values for argument {keyword!r}")
+            bound[keyword] = value
+        return bound
 
 
 def op(cls: type[Op]) -> type[Op]:
@@ -92,6 +128,10 @@ def op(cls: type[Op]) -> type[Op]:
         cls.reads = (" ".join(arguments),) * cls.arity
     if len(cls.reads) != cls.arity or not all(set(r.split()) <= set(arguments) for r in cls.reads):
         raise TypeError(f"op {cls.name!r}: reads must name some of {arguments} for each input")
+    accepted = inspect.signature(cls.shape).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+        if missing := [k for k in cls.keywords if k not in accepted]:
+            raise TypeError(f"op {cls.name!r}: keywords {missing} are not parameters of its shape rule")
     record = cls()
     if len(record.vjps) != cls.arity:
         raise TypeError(f"op {cls.name!r} declares {len(record.vjps)} VJPs for {cls.arity} inputs")

@@ -38,6 +38,7 @@ class Exp(Unary):
     """exp(x), elementwise."""
 
     name = "exp"
+    numpy_names = ("exp",)
     forward = staticmethod(np.exp)
     lower_scalar = staticmethod(lambda x: sp.exp(x))
 
@@ -51,6 +52,7 @@ class Log(Unary):
     """log(x), the natural logarithm, elementwise (x > 0)."""
 
     name = "log"
+    numpy_names = ("log",)
     reads = ("x",)
     forward = staticmethod(np.log)
     lower_scalar = staticmethod(lambda x: sp.log(x))
@@ -68,6 +70,7 @@ class Sqrt(Unary):
     """sqrt(x), elementwise (x > 0)."""
 
     name = "sqrt"
+    numpy_names = ("sqrt",)
     forward = staticmethod(np.sqrt)
     lower_scalar = staticmethod(lambda x: sp.sqrt(x))
 
@@ -84,6 +87,7 @@ class Sin(Unary):
     """sin(x), elementwise."""
 
     name = "sin"
+    numpy_names = ("sin",)
     reads = ("x",)
     forward = staticmethod(np.sin)
     lower_scalar = staticmethod(lambda x: sp.sin(x))
@@ -98,6 +102,7 @@ class Cos(Unary):
     """cos(x), elementwise."""
 
     name = "cos"
+    numpy_names = ("cos",)
     reads = ("x",)
     forward = staticmethod(np.cos)
     lower_scalar = staticmethod(lambda x: sp.cos(x))
@@ -112,6 +117,7 @@ class Tanh(Unary):
     """tanh(x), elementwise."""
 
     name = "tanh"
+    numpy_names = ("tanh",)
     forward = staticmethod(np.tanh)
     lower_scalar = staticmethod(lambda x: sp.tanh(x))
 
@@ -167,6 +173,7 @@ class Abs(Unary):
     """abs(x) = |x|, elementwise (kink at 0)."""
 
     name, analytic, kinks = "abs", False, (0.0,)
+    numpy_names = ("absolute", "fabs")
     reads = ("x",)
     forward = staticmethod(np.abs)
     lower_scalar = staticmethod(lambda x: sp.Abs(x))

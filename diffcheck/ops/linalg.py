@@ -16,6 +16,7 @@ class Matmul(Op):
     """x @ y: matrix-matrix, matrix-vector, vector-matrix (a row vector) or a dot product."""
 
     name, arity, symbol, precedence = "matmul", 2, "@", 20
+    numpy_names = ("matmul", "dot")
     reads = ("y", "x")
 
     @staticmethod
@@ -145,10 +146,14 @@ class Transpose(Op):
     """x.T: the axes in reverse order (a vector or scalar is unchanged)."""
 
     name, arity = "transpose", 1
+    numpy_names = ("transpose",)
     reads = ("",)
 
     def shape(self, a):
         return a[::-1]
+
+    def usage(self):
+        return "x.T"
 
     def forward(self, x):
         return np.transpose(x)

@@ -37,6 +37,7 @@ class Reduction(Op):
 
     arity = 1
     reads = ("",)
+    keywords = ("axis",)
 
     def shape(self, a, axis=None):
         axes = normalize_axis(self.name, a, axis)
@@ -99,6 +100,7 @@ class Sum(Reduction):
     """sum(x, axis): the sum of the elements over the given axes."""
 
     name = "sum"
+    numpy_names = ("sum", "add.reduce")
 
 
 @op
@@ -106,6 +108,7 @@ class Mean(Reduction):
     """mean(x, axis): the average of the elements over the given axes."""
 
     name = "mean"
+    numpy_names = ("mean",)
 
     @staticmethod
     def scale(total, n):
