@@ -30,6 +30,8 @@ from diffcheck.errors import ParseError
 class Limits:
     """Caps that keep parsing of hostile text fast and the result small.
 
+    ``max_digits`` bounds significant digits of a literal: 17 round-trips any float64
+    (``repr(0.1 + 0.2)``); the size of numbers is bounded by the bit limits, not here;
     ``max_exponent`` bounds every numeric exponent (|n| <= 20, literal or folded);
     ``max_number_bits`` bounds numbers folded from literals (``999**20``);
     ``max_elements`` bounds the element operations spent on arrays;
@@ -40,7 +42,7 @@ class Limits:
     max_length: int = 2000
     max_depth: int = 30
     max_nodes: int = 2000
-    max_digits: int = 15
+    max_digits: int = 17
     max_exponent: int = 20
     max_number_bits: int = 2048
     max_elements: int = 5_000

@@ -66,7 +66,9 @@ _TEMPLATES: Mapping[str, sp.Expr] = MappingProxyType({
     name: fn(*_DUMMIES[:arity]) for name, (arity, fn) in FUNCTIONS.items()
     if not isinstance(fn, type)
 })
-CONSTANTS: Mapping[str, sp.Expr] = MappingProxyType({"pi": sp.pi, "e": sp.E})
+# Euler's number is ``e`` or ``E`` (SymPy prints it as E); a declared variable of the
+# same name wins, as names are looked up among the variables first.
+CONSTANTS: Mapping[str, sp.Expr] = MappingProxyType({"pi": sp.pi, "e": sp.E, "E": sp.E})
 CALCULUS = frozenset({
     "diff", "Derivative", "derivative", "integrate", "Integral", "integral", "solve",
     "nsolve", "dsolve", "Subs", "subs", "limit", "Limit", "series", "simplify", "expand",

@@ -17,13 +17,13 @@ from diffcheck.claims import (
     claim_in_numerator_layout,
     claims_by_variable,
     evaluator_for,
-    is_sympy,
 )
 from diffcheck.compare import (
     DEFAULT_POINTS,
     METHODS,
     Comparison,
     note_non_finite,
+    refuse_oversized,
     resolve_points,
     screen,
     validate_methods,
@@ -69,7 +69,8 @@ def check_gradient(
         y: the expression.
         wrt: the variable (``Var`` or name); several variables take ``claimed`` as a dict.
         claimed: a callable receiving every variable of ``y`` by keyword, a SymPy object
-            over the element symbols, a string such as ``"2*a + b"``, or an array.
+            over the element symbols, a string such as ``"2*a + b"``, or an array (the value
+            at the one point given in ``at``, or anywhere when the derivative is constant).
             Shape ``y.shape + x.shape`` (numerator layout) or ``x.shape + y.shape`` with
             ``layout="denominator"``.
         at: a point, a list of points, or None for ``n_points`` seeded random points
@@ -84,6 +85,7 @@ def check_gradient(
     Raises:
         ShapeError: the claim's shape is neither layout's shape.
         ParseError: a string claim was rejected by the safe parser.
+        ValueError: a SymPy claim outside the allowlist, or an array claim without its point.
     """
     if not isinstance(y, Expr):
         raise TypeError(f"expected a diffcheck expression, got {type(y).__name__}")
@@ -92,14 +94,13 @@ def check_gradient(
     validate_mode(mode)
     wrt_vars = wrt_list(y, wrt)
     claims = claims_by_variable(claimed, wrt_vars)
-    if at is None and any(_is_array(c) for c in claims.values()):
-        raise ValueError(
-            "an array claim is the derivative's value at one point: pass that point as at=..."
-        )
-    points, seed = resolve_points(y, at, seed, n_points)
-    evaluators = {name: evaluator_for(claim, y, points) for name, claim in claims.items()}
+    refuse_oversized(y, wrt_vars, methods, mode, name)
+    points, seed, notes = resolve_points(y, at, seed, n_points)
+    point_given = at is not None and len(points) == 1
+    evaluators = {v.name: evaluator_for(claims[v.name], y, v, point_given) for v in wrt_vars}
     title = "check_gradient" if mode == "full" else "check_gradient (fast)"
     report = _new_report(title, name, wrt_vars, methods, points, seed)
+    report.notes.extend(notes)
     comparison = Comparison(report, rtol, atol)
     with reporting(progress):
         for p, point in enumerate(points):
@@ -129,12 +130,6 @@ def check_gradient(
 
 def _swap(first: int, second: int) -> tuple[int, ...]:
     return tuple(range(first, first + second)) + tuple(range(first))
-
-
-def _is_array(claim: Any) -> bool:
-    return isinstance(claim, (np.ndarray, int, float, np.number)) or (
-        isinstance(claim, (list, tuple)) and not is_sympy(claim)
-    )
 
 
 def check_chain(
@@ -170,8 +165,10 @@ def check_chain(
         )
     via_var = Var(via_name, via.shape)
     outer = substitute(y, via, via_var)
-    points, seed = resolve_points(y, at, seed, n_points)
+    refuse_oversized(y, (var,), methods, name=name, factors=((outer, via_var, name), (via, var, via_name)))
+    points, seed, notes = resolve_points(y, at, seed, n_points)
     report = _new_report("check_chain", name, (var,), methods, points, seed)
+    report.notes.extend(notes)
     comparison = Comparison(report, rtol, atol)
     from diffcheck.derivatives import evaluate
 

@@ -228,7 +228,8 @@ def test_via_must_be_in_the_graph():
         dc.check_chain(d, a - b, a)
 
 
-def test_a_typed_claim_too_large_to_evaluate_is_a_parse_error():
-    x = dc.vector("x", 2)
-    with pytest.raises(dc.ParseError, match="cannot be evaluated|exponent|too"):
-        dc.check_gradient(dc.sum(dc.sigmoid(x)), x, "[sigmoid(exp(exp(exp(9)))), 1]")
+def test_a_typed_claim_with_an_overflowing_value_is_a_failing_report():
+    x = dc.vector("x", 2)  # exp(exp(exp(9))) overflows to inf, so the claim is [1, 1]: wrong
+    report = dc.check_gradient(dc.sum(dc.sigmoid(x)), x, "[sigmoid(exp(exp(exp(9)))), 1]")
+    assert not report.ok
+    assert {m.values["claimed"] for m in report.mismatches} == {1.0}
