@@ -3,12 +3,14 @@
 Each example builds its expression in the lecture's notation and runs ``dc.check``
 with SymPy, the tape and numeric differences; where the lecture states a closed form
 (``∂y/∂x = W``, ``∂d/∂a = 2a + b``), that statement is compared too, as the method
-``lecture``. The demo prints one row per check. The builders here are shared with the
+``lecture``. The demo prints a table that fits 100 columns, one row per check, and a
+legend saying what each method named in it is. The builders here are shared with the
 scripts in ``examples/``, which print the same examples at length.
 """
 
 from __future__ import annotations
 
+import textwrap
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -342,6 +344,19 @@ EXAMPLES: list[Example] = [
 
 
 # ----- the table -----
+# (header, width): with the row indent and the gaps, a table line fits 100 columns.
+COLUMNS = (("what is checked", 42), ("methods that agree", 21), ("max rel err", 11), ("verdict", 18))
+INDENT = "  "
+METHOD_NOTES = {
+    "sympy": "SymPy's closed form (the reference)",
+    "tape": "reverse mode: hand-written vector-Jacobian products over NumPy",
+    "numeric": "numeric differences (complex step, or central differences)",
+    "lecture": "the closed form the lecture states (∂y/∂x = W, ∂d/∂a = 2a + b), against sympy",
+    "accumulated": "the per-sample gradients summed and divided by m, against the batch gradient",
+    "descent": "gradient descent learns the circle's centre and radius",
+}
+
+
 def _verdict(outcome: Outcome) -> str:
     verdict = "agree" if outcome.ok else f"DISAGREE ({', '.join(outcome.disagreeing) or '?'})"
     if outcome.kinks:
@@ -349,26 +364,44 @@ def _verdict(outcome: Outcome) -> str:
     return verdict
 
 
-def _print_table(rows: list[tuple[str, ...]], out: TextIO) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    print(file=out)
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), file=out)
+def _wrapped_row(cells: tuple[str, ...], indent: str = INDENT) -> list[str]:
+    """One row as lines: each cell wrapped to its column, the error right-aligned."""
+    widths = [width for _, width in COLUMNS]
+    widths[0] += len(INDENT) - len(indent)
+    columns = [textwrap.wrap(cell, width, break_on_hyphens=False) or [""]
+               for cell, width in zip(cells, widths, strict=True)]
+    lines = []
+    for k in range(max(map(len, columns))):
+        texts = [column[k] if k < len(column) else "" for column in columns]
+        parts = [t.rjust(w) if c == 2 else t.ljust(w) for c, (t, w) in enumerate(zip(texts, widths))]
+        lines.append((indent + "  ".join(parts)).rstrip())
+    return lines
 
 
 @dataclass
 class _Tally:
-    rows: list[tuple[str, ...]] = field(
-        default_factory=lambda: [("example", "what is checked", "methods that agree", "max rel err",
-                                  "verdict")]
-    )
+    """The rows so far, grouped by example, and the methods they name (for the legend)."""
+
+    sections: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    methods: dict[str, None] = field(default_factory=dict)
     failures: list[Outcome] = field(default_factory=list)
 
     def add(self, title: str, what: str, outcome: Outcome) -> None:
         methods = ", ".join(outcome.agreeing) or "none"
-        self.rows.append((title, what, methods, f"{outcome.max_rel_error:.1e}", _verdict(outcome)))
+        row = (what, methods, f"{outcome.max_rel_error:.1e}", _verdict(outcome))
+        self.sections.setdefault(title, []).append(row)
+        self.methods.update(dict.fromkeys([*outcome.agreeing, *outcome.disagreeing]))
         if not outcome.ok:
             self.failures.append(outcome)
+
+    def print(self, out: TextIO) -> None:
+        lines = ["", *_wrapped_row(("example: " + COLUMNS[0][0], *(h for h, _ in COLUMNS[1:])), "")]
+        for title, rows in self.sections.items():
+            lines += [title, *(line for row in rows for line in _wrapped_row(row))]
+        lines += ["", "Methods:"]
+        width = max(map(len, self.methods))
+        lines += [f"{INDENT}{m.ljust(width)}  {METHOD_NOTES.get(m, '')}".rstrip() for m in self.methods]
+        print("\n".join(lines), file=out)
 
 
 def run(out: TextIO, examples: list[Example] | None = None) -> int:
@@ -383,10 +416,10 @@ def run(out: TextIO, examples: list[Example] | None = None) -> int:
         elapsed = time.perf_counter() - start
         if elapsed > 2:
             print(f"  ({elapsed:.1f} s)", file=out, flush=True)
-    _print_table(tally.rows, out)
+    tally.print(out)
     for outcome in tally.failures:
         print("\n" + str(outcome), file=out)
-    total = len(tally.rows) - 1
+    total = sum(map(len, tally.sections.values()))
     print(f"\n{total - len(tally.failures)} of {total} checks agree across sympy, tape and numeric.",
           file=out)
     return 1 if tally.failures else 0

@@ -8,6 +8,9 @@ Installing diffcheck registers its pytest plugin (entry point ``pytest11``), whi
 provides the ``gradcheck`` fixture, the ``@pytest.mark.diffcheck`` marker and the
 ``--diffcheck-rtol/--diffcheck-atol/--diffcheck-seed`` options (for the whole run;
 the marker overrides them per test, and keyword arguments of a call override both).
+``-p no:diffcheck`` turns the plugin off. In a source checkout that is not installed, load
+it with ``-p diffcheck.pytest_plugin`` on the command line, not with ``pytest_plugins`` in
+a test module: a module's ``pytest_plugins`` cannot be turned off with ``-p no:diffcheck``.
 """
 
 import numpy as np
@@ -18,9 +21,6 @@ from hypothesis import strategies as st
 import diffcheck as dc
 from diffcheck.strategies import expressions, mlps, points
 from diffcheck.testing import assert_gradient
-
-# Only needed where diffcheck is not pip-installed (a bare source checkout); harmless otherwise.
-pytest_plugins = ["diffcheck.pytest_plugin"]
 
 W, x, b = dc.matrix("W", 2, 3), dc.vector("x", 3), dc.vector("b", 2)
 a = dc.scalar("a")

@@ -1,8 +1,10 @@
 """The command line: the demo, python -m, and exit codes."""
 
+import os
 import subprocess
 import sys
 
+import diffcheck
 from diffcheck import cli
 
 
@@ -36,3 +38,23 @@ def test_python_m_diffcheck_runs_the_demo():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "agree" in result.stdout
+
+
+def test_version_prints_the_version(capsys):
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out == f"diffcheck {diffcheck.__version__}\n"
+
+
+def test_a_reader_that_stops_early_ends_in_one_line_and_exit_2():
+    """``diffcheck ... | head``: the pipe closes before the output is written."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write fails with EPIPE, deterministically
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "diffcheck", "exercises", "--kind", "graph"],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "broken pipe" in result.stderr, result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -111,3 +112,82 @@ def test_python_m_diffcheck_runs_the_commands(tmp_path) -> None:
     result = subprocess.run([sys.executable, "-m", "diffcheck", "grade", ex_path, ans_path],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 1 and "Total:" in result.stdout and "Traceback" not in result.stderr
+
+
+# ----- hostile files: one line, exit 2, never a traceback -----
+def _sheet(capsys, kind: str = "graph", seed: int = 2) -> tuple[dict, str]:
+    code, out, _ = run(capsys, "exercises", "--kind", kind, "--seed", str(seed), "--format", "json")
+    assert code == 0
+    return json.loads(out)["exercises"][0], out
+
+
+def _one_line_exit_2(capsys, exercises_path: str, answers_path: str) -> str:
+    code, out, err = run(capsys, "grade", exercises_path, answers_path)
+    assert code == 2 and out == "", err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    return err
+
+
+def test_integers_beyond_python_s_digit_limit_are_refused_in_one_line(capsys, tmp_path) -> None:
+    exercise, text = _sheet(capsys)
+    good = write(tmp_path, "ex.json", text)
+    answers = write(tmp_path, "a.json", '{"graph-2": ' + "7" * 5000 + "}")
+    assert "integer with 5000 digits" in _one_line_exit_2(capsys, good, answers)
+    seed = write(tmp_path, "seed.json", text.replace('"seed": 2', '"seed": ' + "9" * 4301))
+    ok = write(tmp_path, "ok.json", {"graph-2": "0"})
+    assert "integer with 4301 digits" in _one_line_exit_2(capsys, seed, ok)
+
+
+def test_a_lone_surrogate_is_refused_in_one_line(capsys, tmp_path) -> None:
+    exercise, text = _sheet(capsys)
+    bad_id = write(tmp_path, "ex.json", text.replace('"id": "graph-2"', '"id": "graph-\\ud800"'))
+    answers = write(tmp_path, "a.json", '{"graph-\\ud800": "1"}')
+    assert "lone surrogate '\\ud800'" in _one_line_exit_2(capsys, bad_id, answers)
+    good = write(tmp_path, "good.json", text)
+    answer = write(tmp_path, "b.json", '{"graph-2": "\\udfff"}')
+    assert "not valid Unicode" in _one_line_exit_2(capsys, good, answer)
+
+
+def test_answers_are_read_with_a_bounded_read(capsys, tmp_path) -> None:
+    """``/dev/zero`` has size 0 to ``getsize`` and no end: the read itself is bounded."""
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("no /dev/zero here")
+    _, text = _sheet(capsys)
+    assert "larger than 20 MB" in _one_line_exit_2(capsys, write(tmp_path, "ex.json", text), "/dev/zero")
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda e: e.update(seed=-1), "field 'seed' must be a non-negative int, got -1"),
+    (lambda e: e["given"][0][1].__setitem__(0, "1e300*1e300"),
+     "given value 1 of 'a' ('1e300*1e300') is not a finite real number"),
+    (lambda e: e["given"][0][1].__setitem__(0, "exp(exp(9))"), "is not a finite real number"),
+    (lambda e: e["given"][0][1].append("1"), "'given' has 2 values for 'a'"),
+    (lambda e: e["parts"][0]["solution"].__setitem__(0, "1e300*1e300"),
+     "the solution ∂e/∂a is not finite in floating point at the given values"),
+], ids=["negative seed", "given 1e300*1e300", "given exp(exp(9))", "given too many", "solution inf"])
+def test_an_exercise_that_cannot_be_graded_is_refused_at_load(capsys, tmp_path, edit, message) -> None:
+    exercise, _ = _sheet(capsys)
+    edit(exercise)
+    sheet = write(tmp_path, "ex.json", {"exercises": [exercise]})
+    err = _one_line_exit_2(capsys, sheet, write(tmp_path, "a.json", {"graph-2": "0"}))
+    assert message in err
+
+
+def test_output_the_terminal_cannot_encode_is_escaped_not_a_traceback(tmp_path) -> None:
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    markdown = [sys.executable, "-m", "diffcheck", "exercises", "--kind", "jacobian", "--seed", "2"]
+    utf8 = subprocess.run(markdown, capture_output=True, text=True, check=False)
+    ascii_ = subprocess.run(markdown, capture_output=True, text=True, env=env, check=False)
+    assert ascii_.returncode == 0 and ascii_.stderr == "" and "×" in utf8.stdout
+    assert ascii_.stdout == utf8.stdout.encode("ascii", "backslashreplace").decode()  # 4\xd72
+    command = [sys.executable, "-m", "diffcheck", "exercises", "--kind", "graph", "--seed", "2"]
+    as_json = subprocess.run([*command, "--format", "json"], capture_output=True, text=True, env=env,
+                             check=False)
+    assert as_json.returncode == 0 and as_json.stdout.isascii()
+    exercise = json.loads(as_json.stdout)["exercises"][0]
+    assert exercise["parts"][0]["labels"][0] == "∂e/∂a"
+    answers = write(tmp_path, "a.json", {"graph-2": [1, 2, 3, 4]})
+    graded = subprocess.run([sys.executable, "-m", "diffcheck", "grade",
+                             write(tmp_path, "ex.json", as_json.stdout), answers],
+                            capture_output=True, text=True, env=env, check=False)
+    assert graded.returncode == 1 and graded.stderr == "" and "\\u2202" in graded.stdout

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +20,8 @@ pytest_plugins = ["pytester"]
 
 # Loading the plugin explicitly is harmless when the entry point loads it too (tested below).
 PLUGIN = ("-p", "diffcheck.pytest_plugin")
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pytest_gradcheck_example.py"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "pytest_gradcheck_example.py"
 
 W_X = """
 import numpy as np
@@ -63,18 +70,24 @@ def entry_point_installed() -> bool:
     return any(ep.name == "diffcheck" for ep in importlib.metadata.entry_points(group="pytest11"))
 
 
+def declared_entry_point() -> str:
+    """The module pyproject.toml registers as the ``pytest11`` entry point ``diffcheck``."""
+    with open(ROOT / "pyproject.toml", "rb") as handle:
+        return tomllib.load(handle)["project"]["entry-points"]["pytest11"]["diffcheck"]
+
+
 @pytest.fixture
 def fake_entry_point(pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """A dist-info declaring ``diffcheck = diffcheck.pytest_plugin`` (pytest11) on sys.path.
+    """A dist-info declaring pyproject.toml's ``pytest11`` entry point, on sys.path.
 
-    It is what ``pip install`` of diffcheck produces once pyproject.toml registers the
-    entry point, so the tests below describe the installed behaviour today.
+    It is what ``pip install`` of this checkout produces, so the tests below describe
+    the installed behaviour even where an older install is on the machine.
     """
     site = tmp_path_factory.mktemp("site")
     info = site / "diffcheck_plugin_fake-0.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: diffcheck-plugin-fake\nVersion: 0.0\n")
-    (info / "entry_points.txt").write_text("[pytest11]\ndiffcheck = diffcheck.pytest_plugin\n")
+    (info / "entry_points.txt").write_text(f"[pytest11]\ndiffcheck = {declared_entry_point()}\n")
     pytester.syspathinsert(site)
 
 
@@ -422,6 +435,71 @@ def test_a_check_then_imports_sympy(gradcheck):
     )
     result = pytester.runpytest_subprocess(*PLUGIN, *QUIET)
     result.assert_outcomes(passed=3)
+
+
+HEAVY = ("diffcheck", "numpy", "sympy")
+
+
+def _checkout_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HYPOTHESIS_"))}
+    return {**env, "PYTHONPATH": str(ROOT)}
+
+
+def test_loading_the_entry_point_imports_neither_diffcheck_nor_numpy_nor_sympy(tmp_path):
+    """pytest imports the entry point's module in every session: it must stay stdlib + pytest."""
+    code = (
+        "import importlib, json, sys\n"
+        f"importlib.import_module({declared_entry_point()!r})\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=tmp_path, env=_checkout_env(), timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
+
+
+def test_a_session_imports_diffcheck_only_when_a_test_uses_the_fixture(tmp_path):
+    (tmp_path / "test_light.py").write_text(
+        f"""
+import sys
+
+def loaded():
+    return sorted(m for m in sys.modules if m.split(".")[0] in {HEAVY!r})
+
+def test_no_fixture_no_import():
+    assert loaded() == []
+
+def test_the_fixture_imports_diffcheck_on_first_use(gradcheck):
+    assert "diffcheck" in loaded()
+"""
+    )
+    command = [sys.executable, "-m", "pytest", "-p", declared_entry_point(), "-p", "no:cacheprovider",
+               "-q", "test_light.py"]
+    env = {**_checkout_env(), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}  # only this plugin
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
+
+
+def test_the_documented_module_name_is_the_same_plugin():
+    import _diffcheck_pytest
+    import diffcheck.pytest_plugin
+
+    assert diffcheck.pytest_plugin is _diffcheck_pytest
+    assert declared_entry_point() == _diffcheck_pytest.__name__
+
+
+def test_docs_and_examples_never_load_the_plugin_with_pytest_plugins():
+    """A module's ``pytest_plugins`` registers the plugin under a name ``-p no:diffcheck``
+    does not block, so no page or example may show that pattern; the docs say how instead."""
+    declaration = re.compile(r"^\s*(>>> )?pytest_plugins\s*=.*diffcheck", re.M)
+    pages = [ROOT / "README.md", *(ROOT / "docs").rglob("*.md"), *(ROOT / "examples").glob("*.py")]
+    for page in pages:
+        assert not declaration.search(page.read_text(encoding="utf-8")), page
+    reference = (ROOT / "docs" / "reference" / "testing.md").read_text(encoding="utf-8")
+    assert "entry point" in reference and "-p no:diffcheck" in reference
+    assert "pytest_plugins" in reference  # ... and why not to use it
 
 
 # ----- the user-facing example -----

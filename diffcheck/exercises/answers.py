@@ -20,13 +20,14 @@ import sympy as sp
 
 from diffcheck.errors import ParseError
 from diffcheck.exercises.model import flat
-from diffcheck.exercises.symtext import ANSWER_LIMITS, Unprintable, check_allowed
+from diffcheck.exercises.symtext import ANSWER_LIMITS, MAX_NODES, Unprintable, check_allowed
 from diffcheck.parsing import parse
 
 MAX_DEPTH = 6
 MAX_ENTRIES = 2_000
 MAX_TEXT = 40_000  # characters over all strings of one part
 MAX_INT_BITS = 256
+MAX_INT_DIGITS = 77  # the digits of a 256-bit integer
 _END = object()
 
 
@@ -81,10 +82,31 @@ def _parse(text: str, shapes: Mapping[str, tuple[int, ...]]) -> Any:
 
 
 def _allowed(expr: Any, declared: Mapping[str, sp.Symbol]) -> sp.Expr:
+    problem = _number_problem(expr)
+    if problem:
+        raise AnswerError(problem)
     try:
         return check_allowed(expr, declared)
     except Unprintable as error:
         raise AnswerError(f"unsupported expression: {error}") from None
+
+
+def _number_problem(expr: Any) -> str | None:
+    """What is wrong with a number inside a SymPy answer (``Integer(10**100000)``,
+    ``Float("1e100000")``), before anything converts, prints or evaluates it."""
+    stack, seen = [expr], 0
+    while stack and seen <= MAX_NODES:
+        node = stack.pop()
+        seen += 1
+        if isinstance(node, sp.Float):
+            if node.is_finite and not math.isfinite(float(node)):
+                return "a number in the answer is beyond the floating-point range (about 1.8e308)"
+        elif isinstance(node, sp.Rational):
+            if max(abs(node.p).bit_length(), node.q.bit_length()) > MAX_INT_BITS:
+                return f"a number in the answer has more than {MAX_INT_DIGITS} digits"
+        elif isinstance(node, sp.Basic):
+            stack.extend(node.args)
+    return None
 
 
 def _nested(value: list | tuple, shapes: Mapping[str, tuple[int, ...]],

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -17,6 +16,7 @@ from diffcheck.exercises.kinds import KINDS, TABLE
 from diffcheck.exercises.model import Exercise
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_INT_DIGITS = 4300  # Python's default int/str conversion limit
 MAX_COUNT = 1000
 FORMATS = ("md", "tex", "json")
 
@@ -82,7 +82,7 @@ def run_exercises(args: argparse.Namespace, out: TextIO) -> int:
                  for i in range(args.count)]
     if args.format == "json":
         json.dump({"exercises": [ex.to_dict() for ex in exercises]}, out, indent=1,
-                  ensure_ascii=False)
+                  ensure_ascii=not _writes_unicode(out))
         out.write("\n")
     elif args.format == "tex":
         body = "\n\\bigskip\\hrule\\bigskip\n\n".join(
@@ -93,21 +93,69 @@ def run_exercises(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _writes_unicode(out: TextIO) -> bool:
+    """Whether ``out`` encodes all of Unicode; JSON for other streams is written as ASCII
+    (``\\u2202``), which stays valid JSON where a replaced character would not."""
+    encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("-", "").replace("_", "")
+    return encoding.startswith("utf")
+
+
 def _load_json(path: str, what: str) -> Any:
+    """The JSON value in ``path``; any problem with the file is a one-line ``UsageError``.
+
+    At most ``MAX_FILE_BYTES`` are read (``/dev/zero`` or a FIFO has no size to check
+    first), integers longer than ``MAX_INT_DIGITS`` are refused before Python converts
+    them, and text that is not valid Unicode (a lone surrogate escape) is refused.
+    """
+    where = f"{what} {path!r}"
     try:
-        if os.path.getsize(path) > MAX_FILE_BYTES:
-            raise UsageError(f"{what} {path!r} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
-        raise UsageError(f"cannot read {what} {path!r}: {error.strerror or error}") from None
+        raise UsageError(f"cannot read {where}: {error.strerror or error}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise UsageError(f"{where} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    try:
+        data = json.loads(raw.decode("utf-8-sig"), parse_int=_bounded_int)
     except UnicodeDecodeError:
-        raise UsageError(f"{what} {path!r} is not UTF-8 text") from None
+        raise UsageError(f"{where} is not UTF-8 text") from None
     except json.JSONDecodeError as error:
-        raise UsageError(f"{what} {path!r} is not valid JSON: {error.msg} at line {error.lineno}, "
+        raise UsageError(f"{where} is not valid JSON: {error.msg} at line {error.lineno}, "
                          f"column {error.colno}") from None
+    except _TooManyDigits as error:
+        raise UsageError(f"{where} holds an integer with {error.digits} digits; at most "
+                         f"{MAX_INT_DIGITS} are accepted") from None
     except RecursionError:
-        raise UsageError(f"{what} {path!r} is nested too deeply") from None
+        raise UsageError(f"{where} is nested too deeply") from None
+    _require_unicode(data, where)
+    return data
+
+
+class _TooManyDigits(ValueError):
+    """An integer literal too long to convert (its digit count is in the message)."""
+
+    def __init__(self, digits: int):
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _bounded_int(text: str) -> int:
+    """A JSON integer, refused beyond ``MAX_INT_DIGITS`` digits (Python's own limit is a
+    ValueError deep inside ``json``, and the conversion time grows with the square)."""
+    digits = len(text) - text.startswith("-")
+    if digits > MAX_INT_DIGITS:
+        raise _TooManyDigits(digits)
+    return int(text)
+
+
+def _require_unicode(data: Any, where: str) -> None:
+    """Refuse text holding a lone surrogate (``"\\ud800"`` is valid JSON, not valid text)."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as error:
+        bad = error.object[error.start:error.end]
+        raise UsageError(f"{where} holds text that is not valid Unicode (a lone surrogate "
+                         f"{bad!r})") from None
 
 
 def load_exercises(path: str) -> list[Exercise]:
@@ -119,7 +167,8 @@ def load_exercises(path: str) -> list[Exercise]:
     for number, entry in enumerate(data["exercises"], 1):
         try:
             exercise = Exercise.from_dict(entry)
-        except (ValueError, TypeError, KeyError, RecursionError) as error:
+            exercise.grading_context  # noqa: B018 - points and solution values: fail at load, not per answer
+        except (ValueError, TypeError, KeyError, ArithmeticError, RecursionError) as error:
             raise UsageError(f"exercises file {path!r}, exercise {number}: {error}") from None
         if exercise.id in seen:
             raise UsageError(f"exercises file {path!r}: duplicate id {exercise.id[:60]!r}")
@@ -156,7 +205,7 @@ def run_grade(args: argparse.Namespace, out: TextIO) -> int:
         json.dump({"results": [{"id": ex.id, **(g.to_dict() if g else {"correct": False,
                    "score": 0.0, "feedback": "No answer."})} for ex, g in results],
                    "total": total, "correct": right, "count": len(results)}, out, indent=1,
-                  ensure_ascii=False)
+                  ensure_ascii=not _writes_unicode(out))
         out.write("\n")
     else:
         for ex, g in results:

@@ -79,6 +79,11 @@ class PartResult:
     hints: list[str] = field(default_factory=list)
 
 
+class InvalidExercise(ValueError):
+    """The exercise itself cannot be graded (a negative seed, a solution that is not finite
+    at its given values); raised when the grading context is built, so at load time."""
+
+
 class Context:
     """What grading needs from an exercise, computed once: points and solution values."""
 
@@ -89,6 +94,8 @@ class Context:
             self.values = {s: np.array([float(v)]) for s, v in exercise.point.items()}
             self.n, self.dense = 1, 1
         else:
+            if exercise.seed < 0:
+                raise InvalidExercise(f"the seed must be a non-negative int, got {exercise.seed}")
             from diffcheck.exercises.common import streams
 
             _, rng = streams(exercise.seed)
@@ -110,6 +117,18 @@ class Context:
         # take minutes (exp(exp(exp(9)))); generated exercises avoid ill-conditioned values.
         self.solution_values = {k: evaluate(v, self.values, self.dense)
                                 for k, v in self.solutions.items()}
+        if exercise.point is not None:
+            self._require_finite_solution()
+
+    def _require_finite_solution(self) -> None:
+        """At given values every answer is compared once: a solution that is not finite
+        there (a given value whose square overflows) would mark every answer wrong."""
+        for part in self.exercise.parts:
+            bad = ~np.isfinite(self.solution_values[part.key][:, 0])
+            if bad.any():
+                label = part.labels[int(np.flatnonzero(bad)[0])]
+                raise InvalidExercise(f"the solution {label} is not finite in floating point at "
+                                      "the given values")
 
     def in_leaves(self, items: list[sp.Expr]) -> list[sp.Expr]:
         """Intermediate names (``z[0]``) replaced by their definitions in the leaves."""
@@ -132,10 +151,12 @@ def grade(exercise: Exercise, answer: Any, *, symbolic: str = "auto",
         raise ValueError(f"symbolic must be one of {', '.join(MODES)}, got {symbolic!r}")
     try:
         return _grade(exercise, answer, symbolic, checker)
+    except InvalidExercise as error:
+        feedback = f"Could not be graded: the exercise itself is invalid: {error}."
     except Exception as error:  # noqa: BLE001 - the contract: never raise for an answer
         feedback = f"Could not be graded: internal error ({type(error).__name__})."
-        return Grade(False, 0.0, feedback, tuple(
-            ElementGrade(p.key, label, "ungraded") for p in exercise.parts for label in p.labels))
+    return Grade(False, 0.0, feedback, tuple(
+        ElementGrade(p.key, label, "ungraded") for p in exercise.parts for label in p.labels))
 
 
 def _grade(exercise: Exercise, answer: Any, symbolic: str, checker: Any) -> Grade:

@@ -100,6 +100,42 @@ def _named(value: Any, where: str, with_texts: bool) -> tuple:
     return tuple(out)
 
 
+def _given(entries: list, shapes: Mapping[str, tuple[int, ...]], where: str) -> tuple:
+    """The given values: one exact, finite real number per element of a variable.
+
+    Answers are graded at these values in floating point, so a value beyond float64
+    (``1e300*1e300``) is refused here rather than making every grade meaningless.
+    """
+    given = []
+    for entry in entries:
+        if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[0], str):
+            raise ValueError(f"{where}: malformed 'given' entry")
+        name, texts = entry[0], _strings(entry[1], where)
+        if name not in shapes:
+            raise ValueError(f"{where}: 'given' names {name[:40]!r}, which is not a variable")
+        if len(texts) != math.prod(shapes[name]):
+            raise ValueError(f"{where}: 'given' has {len(texts)} values for {name!r}, which has "
+                             f"{math.prod(shapes[name])} elements")
+        for number, text in enumerate(texts, 1):
+            _given_value(text, f"{where}: given value {number} of {name!r}")
+        given.append((name, texts))
+    return tuple(given)
+
+
+def _given_value(text: str, where: str) -> None:
+    from diffcheck.errors import ParseError
+    from diffcheck.exercises.symtext import TEXT_LIMITS
+    from diffcheck.parsing import parse
+
+    try:
+        value = parse(text, {}, limits=TEXT_LIMITS)
+    except ParseError as error:
+        raise ValueError(f"{where} ({text[:40]!r}) cannot be read: {error}") from None
+    number = float(value) if getattr(value, "is_number", False) and value.is_real else None
+    if number is None or not math.isfinite(number):
+        raise ValueError(f"{where} ({text[:40]!r}) is not a finite real number in floating point")
+
+
 def exercise_fields(data: Mapping[str, Any]) -> dict[str, Any]:
     """Keyword arguments for ``Exercise`` from its JSON form; ValueError names a bad field."""
     if not isinstance(data, Mapping):
@@ -116,11 +152,11 @@ def exercise_fields(data: Mapping[str, Any]) -> dict[str, Any]:
     parts = _need(data, "parts", list, where)
     if not parts:
         raise ValueError(f"{where}: an exercise needs at least one part")
-    given = []
-    for entry in _need(data, "given", list, where):
-        if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[0], str):
-            raise ValueError(f"{where}: malformed 'given' entry")
-        given.append((entry[0], _strings(entry[1], where)))
+    variables = _named(data.get("variables"), f"{where} variables", False)
+    given = _given(_need(data, "given", list, where), dict(variables), where)
+    seed = _need(data, "seed", int, where)
+    if seed < 0:
+        raise ValueError(f"{where}: field 'seed' must be a non-negative int, got {seed}")
     tolerances = [_need(data, k, (int, float), where) for k in ("rtol", "atol")]
     if not all(math.isfinite(t) and 0 <= t < 1 for t in tolerances):
         raise ValueError(f"{where}: rtol and atol must be in [0, 1)")
@@ -132,11 +168,11 @@ def exercise_fields(data: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError(f"{where}: the solution text is too long ({text} characters)")
     return {
         "id": _need(data, "id", str, where), "kind": kind,
-        "seed": _need(data, "seed", int, where), "level": _need(data, "level", int, where),
+        "seed": seed, "level": _need(data, "level", int, where),
         "title": _need(data, "title", str, where),
         "blocks": _blocks(data.get("blocks"), f"{where} blocks"),
         "worked": _blocks(data.get("worked"), f"{where} worked"),
-        "variables": _named(data.get("variables"), f"{where} variables", False),
+        "variables": variables,
         "intermediates": intermediates,
         "given": tuple(given), "rtol": float(tolerances[0]), "atol": float(tolerances[1]),
         "parts": parts,

@@ -1,10 +1,12 @@
 """Write the real output under every ``>>>`` example and ``$ diffcheck`` command of docs pages.
 
     python docs/_scripts/fill_outputs.py docs/tutorial/01-logic-gates.md [...]
+    python docs/_scripts/fill_outputs.py README.md
 
 Runs each page's blocks exactly as ``tests/test_docs.py`` does (one namespace and one
-temporary working directory per page) and rewrites the expected output of every
-example with what it printed. Output already shown that still matches (with
+temporary working directory per page; the README's console lines as ``tests/test_readme.py``
+runs them, with bash) and rewrites the expected output of every example with what it
+printed. Output already shown that still matches (with
 ``...`` ellipses and whitespace normalised, as the test compares) is kept as
 written, so hand-placed ``...`` survive a rerun. Output is never typed by hand.
 """
@@ -21,10 +23,20 @@ import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("test_docs", ROOT / "tests" / "test_docs.py")
-docs_test = importlib.util.module_from_spec(_spec)
-sys.modules["test_docs"] = docs_test
-_spec.loader.exec_module(docs_test)
+README = ROOT / "README.md"
+sys.path.insert(0, str(ROOT))  # tests/test_readme.py imports tests.test_docs
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+docs_test = _load("test_docs")
+readme_test = _load("test_readme")
 
 CHECKER = doctest.OutputChecker()
 
@@ -79,15 +91,19 @@ def fill_doctest(block, namespace: dict) -> str:
 
 
 def fill_console(block) -> str:
+    readme = block.path == README
     out = []
     for command, expected in docs_test.console_commands(block):
         out.append(f"$ {command}\n")
-        result = docs_test.run_command(command)
+        result = (readme_test.run_command if readme else docs_test.run_command)(command)
         if result is None:
             out.append(expected if expected.strip() else "")
             continue
-        got = (result.stdout + result.stderr).strip("\n")
-        got = got + "\n" if got else ""
+        if readme:
+            got = readme_test.printed(result)
+        else:
+            got = (result.stdout + result.stderr).strip("\n")
+            got = got + "\n" if got else ""
         out.append(keep_or_replace(expected, got) if expected.strip() else got)
     return "".join(out)
 

@@ -7,6 +7,7 @@ symbolic worker; the corpus follows the research notes' reject list.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Iterator
@@ -152,3 +153,40 @@ def test_garbage_never_raises(kind: str) -> None:
     for answer in ("", "[[[[", "0", [[0]], {"nope": 1}, 3.5, ["W[0,0]"] * 3, {"": ""}):
         grade = ex.grade(answer)
         assert not grade.correct and isinstance(grade.feedback, str)
+
+
+HUGE = [
+    (sp.Integer(10**100_000), "has more than 77 digits"),
+    (sp.Rational(1, 10**100_000), "has more than 77 digits"),
+    (sp.Float("1e100000"), "beyond the floating-point range"),
+    (-sp.Float("1e100000") * sp.Symbol("W[0,0]"), "beyond the floating-point range"),
+]
+
+
+@pytest.mark.parametrize("number, problem", HUGE,
+                         ids=["10**100000", "1/10**100000", "1e100000", "W*-1e100000"])
+def test_a_huge_number_in_an_answer_is_named_not_an_internal_error(number, problem) -> None:
+    ex = exercises.generate("jacobian", 1, level=2)
+    rows, cols = ex.parts[0].shape
+    for answer in (number, sp.Matrix(rows, cols, lambda i, j: number), [[number] * cols] * rows):
+        grade = ex.grade(answer)
+        assert not grade.correct and grade.score == 0
+        assert problem in grade.feedback and "internal error" not in grade.feedback, grade.feedback
+
+
+def test_an_exercise_that_cannot_be_graded_says_so_not_internal_error() -> None:
+    """Built in Python, not loaded (loading refuses it): grading names the exercise's fault."""
+    ex = dataclasses.replace(exercises.generate("jacobian", 1), seed=-1)
+    grade = ex.grade(ex.answer_text())
+    assert not grade.correct and "internal error" not in grade.feedback
+    assert "the exercise itself is invalid: the seed must be a non-negative int" in grade.feedback
+
+
+def test_loading_refuses_a_negative_seed_and_given_values_beyond_float64() -> None:
+    data = exercises.generate("graph", 2).to_dict()
+    with pytest.raises(ValueError, match="field 'seed' must be a non-negative int"):
+        exercises.Exercise.from_dict({**data, "seed": -1})
+    for value in ("1e300*1e300", "exp(exp(9))"):
+        given = [[data["given"][0][0], [value]], *data["given"][1:]]
+        with pytest.raises(ValueError, match="is not a finite real number in floating point"):
+            exercises.Exercise.from_dict({**data, "given": given})
