@@ -10,6 +10,16 @@ import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
+
+@pytest.fixture(autouse=True)
+def _restore_print_options():
+    """The scripts set NumPy's print options for their own output; an in-process run must
+    not change them for the tests that run after it in the same worker."""
+    import numpy as np
+
+    with np.printoptions():
+        yield
+
 # script: (fast arguments, text the output must contain)
 CASES = {
     "graph_abcd.py": ([], ["c = a + b = 7, d = a * c = 28", "∂d/∂a = 2a + b = 11", "∂d/∂b = a = 4",
