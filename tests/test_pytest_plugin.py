@@ -483,11 +483,11 @@ def test_the_fixture_imports_diffcheck_on_first_use(gradcheck):
 
 
 def test_the_documented_module_name_is_the_same_plugin():
-    import _diffcheck_pytest
+    import diffcheck_pytest
     import diffcheck.pytest_plugin
 
-    assert diffcheck.pytest_plugin is _diffcheck_pytest
-    assert declared_entry_point() == _diffcheck_pytest.__name__
+    assert diffcheck.pytest_plugin is diffcheck_pytest
+    assert declared_entry_point() == diffcheck_pytest.__name__
 
 
 def test_docs_and_examples_never_load_the_plugin_with_pytest_plugins():
@@ -507,3 +507,9 @@ def test_the_example_module_passes(pytester):
     pytester.makepyfile(pytest_gradcheck_example=EXAMPLE.read_text(encoding="utf-8"))
     result = run(pytester, "pytest_gradcheck_example.py")
     result.assert_outcomes(passed=6)
+
+
+def test_the_entry_point_module_is_named_for_the_package():
+    """Tools that list an environment's pytest plugins find diffcheck's by its module name."""
+    module = declared_entry_point()
+    assert module.startswith("diffcheck") and module.isidentifier()

@@ -144,7 +144,7 @@ def pytest_plugin_registered(plugin: Any, manager: Any) -> None:
 
     pytest registers a module once per name, and refuses the same module under a
     second name. The entry point registers it as ``diffcheck``, ``-p`` as
-    ``diffcheck.pytest_plugin`` or ``_diffcheck_pytest``: once one name is in use,
+    ``diffcheck.pytest_plugin`` or ``diffcheck_pytest``: once one name is in use,
     the others are blocked, so a second request is skipped instead of failing.
     """
     if getattr(plugin, "__name__", None) != __name__:
