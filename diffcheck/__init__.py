@@ -14,18 +14,19 @@ from diffcheck.ops import REGISTRY as _REGISTRY
 from diffcheck.report import Kink, Mismatch, Report
 from diffcheck.verify import check_chain, check_gradient
 
+
+def _export_builders() -> list[str]:
+    """Bind each public op's builder in this module (``dc.exp``, ``dc.sum``); return their names."""
+    names = []
+    for record in _REGISTRY.values():
+        if record.public:
+            globals()[record.public_name] = record.builder()
+            names.append(record.public_name)
+    return names
+
+
 # The public builders come from the op table: one record, one function.
-exp = _REGISTRY["exp"].builder()
-log = _REGISTRY["log"].builder()
-sqrt = _REGISTRY["sqrt"].builder()
-sin = _REGISTRY["sin"].builder()
-cos = _REGISTRY["cos"].builder()
-tanh = _REGISTRY["tanh"].builder()
-sigmoid = _REGISTRY["sigmoid"].builder()
-relu = _REGISTRY["relu"].builder()
-abs = _REGISTRY["abs"].builder()  # noqa: A001 - NumPy's name
-sum = _REGISTRY["sum"].builder()  # noqa: A001 - NumPy's name
-mean = _REGISTRY["mean"].builder()
+_BUILDERS = _export_builders()
 
 __version__ = "0.1.0"
 
@@ -44,7 +45,8 @@ def __getattr__(name: str):
 
 __all__ = [
     "Const", "Expr", "Kink", "Mismatch", "ParseError", "Report", "ShapeError", "Var",
-    "abs", "check", "check_chain", "check_gradient", "const", "cos", "evaluate", "exercises",
-    "exp", "explain", "grad", "jacobian", "log", "matrix", "mean", "nn", "relu", "scalar",
-    "sigmoid", "sin", "sqrt", "sum", "symbolic_jacobian", "tanh", "to_dot", "to_sympy", "vector",
+    "check", "check_chain", "check_gradient", "const", "evaluate", "exercises",
+    "explain", "grad", "jacobian", "matrix", "nn", "scalar",
+    "symbolic_jacobian", "to_dot", "to_sympy", "vector",
 ]
+__all__ += _BUILDERS  # exp, log, ..., sum, mean: every public record of the op table

@@ -22,10 +22,11 @@ def broadcast_batch_sizes(y: Expr, var: Var) -> set[int]:
     program = compile_program(y)
     live = program.live((var.name,))
     sizes: set[int] = set()
-    for slot, node in enumerate(program.nodes):
+    for slot, (node, record) in enumerate(zip(program.nodes, program.records, strict=True)):
+        broadcasts = record is not None and record.broadcasts
         for a in program.args[slot]:
             child = program.nodes[a]
-            if live[a] and child.ndim < node.ndim and node.op in ("add", "sub", "mul", "div"):
+            if live[a] and child.ndim < node.ndim and broadcasts:
                 sizes.update(node.shape[: node.ndim - child.ndim])
     return sizes
 

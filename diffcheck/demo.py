@@ -21,9 +21,10 @@ import numpy as np
 import diffcheck as dc
 from diffcheck import nn, training
 from diffcheck.report import Report
+from diffcheck.tolerances import LECTURE_FORMULA
 from diffcheck.training import SampledCheck
 
-ATOL, RTOL = 1e-10, 1e-7  # a lecture formula agrees with the reference like the tape does
+RTOL, ATOL = LECTURE_FORMULA  # a lecture formula agrees with the reference like the tape does
 
 
 # ----- outcomes: a report plus what the lecture says -----

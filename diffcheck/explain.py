@@ -17,6 +17,7 @@ import numpy as np
 
 from diffcheck.backends.program import compile_program, point_dtype, run_forward
 from diffcheck.ir import Const, Expr, Var, resolve_point
+from diffcheck.ops.notation import Text
 from diffcheck.printing import const_str
 from diffcheck.routes import routes
 
@@ -49,64 +50,39 @@ class Graph:
         return self.names[id(node)]
 
     def definition(self, node: Expr) -> str:
-        """``a * c``: a node in terms of its inputs' names."""
+        """``a * c``: a node in terms of its inputs' names, as its op record prints it."""
         from diffcheck.ops import REGISTRY
 
-        record = REGISTRY[node.op]
-        args = [self.name(x) for x in node.inputs]
-        if node.op == "transpose":
-            return f"{args[0]}.T"
-        if node.op == "neg":
-            return f"-{args[0]}"
-        if record.symbol:
-            return f"{args[0]} {record.symbol} {args[1]}"
-        axis = node.kwargs.get("axis")
-        return f"{node.op}({', '.join(args)}{'' if axis is None else f', axis={axis}'})"
+        names = [Text(self.name(x)) for x in node.inputs]  # names are atoms: no parentheses
+        return REGISTRY[node.op].text(names, **node.kwargs).text
 
     def local(self, node: Expr, k: int) -> Any:
         """SymPy's ∂node/∂input_k for scalar nodes, in terms of the inputs' names."""
-        import sympy as sp
-
-        from diffcheck.backends.symbolic import number
-        from diffcheck.ops import REGISTRY
-
         if node.shape or any(x.shape for x in node.inputs):
             return None
-        slots = [sp.Symbol(f"_in{i}", real=True) for i in range(len(node.inputs))]
-        # Constants go in as numbers, so x**2 differentiates to 2*x (not 2*x**2/x).
-        template = [
-            number(float(x.value)) if isinstance(x, Const) else s
-            for s, x in zip(slots, node.inputs, strict=True)
-        ]
-        out = REGISTRY[node.op].lower(*(np.asarray(t, dtype=object) for t in template), **node.kwargs)
-        derivative = sp.diff(out[()], slots[k])
-        return derivative.xreplace(
-            {s: sp.Symbol(self.name(x), real=True) for s, x in zip(slots, node.inputs, strict=True)}
-        )
+        (_, _, derivative), = self._entries(node, k)
+        return derivative
 
     def sample_entry(self, node: Expr, k: int) -> str | None:
         """The first non-zero entry of a tensor edge's Jacobian, derived by SymPy."""
-        import sympy as sp
+        from diffcheck.symbols import element_name, element_symbol
 
-        from diffcheck.backends.symbolic import number, symbols_of
-        from diffcheck.ops import REGISTRY
-        from diffcheck.symbols import element_name
-
-        names = [self.name(x) if not isinstance(x, Const) else f"_c{i}"
-                 for i, x in enumerate(node.inputs)]
-        arrays = [symbols_of(Var(n if n.isidentifier() else f"_c{i}", x.shape))
-                  for i, (n, x) in enumerate(zip(names, node.inputs, strict=True))]
-        for i, x in enumerate(node.inputs):
-            if isinstance(x, Const):
-                arrays[i] = np.vectorize(number, otypes=[object])(x.value)
-        out = REGISTRY[node.op].lower(*arrays, **node.kwargs)
-        for i in np.ndindex(node.shape):
-            for j in np.ndindex(node.inputs[k].shape):
-                derivative = sp.diff(out[i], arrays[k][j])
-                if derivative != 0:
-                    top = element_name(self.name(node), i)
-                    return f"∂{top}/∂{arrays[k][j]} = {derivative}"
+        for i, j, derivative in self._entries(node, k):
+            if derivative != 0:
+                top = element_name(self.name(node), i)
+                return f"∂{top}/∂{element_symbol(self.name(node.inputs[k]), j)} = {derivative}"
         return None
+
+    def _entries(self, node: Expr, k: int):
+        """``(i, j, ∂node[i]/∂input_k[j])`` from ``sympy_local``, in the inputs' names
+        (constants go in as numbers, so x**2 differentiates to 2*x)."""
+        from diffcheck.backends import sympy_local
+        from diffcheck.ops import REGISTRY
+
+        return sympy_local.symbolic_entries(
+            REGISTRY[node.op], k, [x.shape for x in node.inputs], node.kwargs,
+            sympy_local.node_constants(node), [self.name(x) for x in node.inputs],
+        )
 
     def shape_text(self, node: Expr) -> str:
         return "scalar" if not node.shape else f"shape {node.shape}"

@@ -11,10 +11,17 @@ so a failing report still names the wrong elements.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from diffcheck.backends import numeric, symbolic, tape
 from diffcheck.ir import Expr, Var
+from diffcheck.tolerances import tolerance
+
+if TYPE_CHECKING:
+    from diffcheck.method_tensors import Column
+    from diffcheck.pipeline import Run
 
 PROJECTIONS = 3
 
@@ -77,3 +84,34 @@ def agree(values: dict[str, np.ndarray], scales: np.ndarray, reference: str, tol
         if not np.all(np.abs(vals - ref) <= atol + rtol * scales):
             return False
     return True
+
+
+def screen(run: Run, var: Var, p: int, point: dict, extra: dict[str, Column]) -> bool:
+    """Fast mode: True when the projections agree, so the element-wise comparison is skipped.
+
+    ``extra`` holds further full tensors to screen as well, such as a claimed derivative.
+    """
+    report, plan = run.report, run.plan
+    rng = np.random.default_rng([report.seed or 0, p, len(var.name), *map(ord, var.name)])
+    given = {name: column.values for name, column in extra.items()}
+    result = projections(plan.y, var, point, report.methods, rng, plan.projections, given)
+    if result is not None:
+        values, scales, kind = result
+        dtype = np.result_type(*point.values()) if point else np.float64
+        kinds = {m: kind if m == "numeric" else "tape" for m in report.methods}
+        kinds.update({name: column.tolerance_kind(kinds) for name, column in extra.items()})
+        tolerances = {m: tolerance(kinds[m], dtype, plan.rtol, plan.atol) for m in values}
+        if agree(values, scales, report.reference, tolerances):
+            report.projections += plan.projections
+            for m in values:
+                if m != report.reference:
+                    report.tolerances.setdefault(m, tolerances[m])
+            if "numeric" in report.methods:
+                report.numeric_kind.setdefault(var.name, kind)
+            return True
+    report.notes.append(
+        f"fast mode: the projections of ∂{report.output}/∂{var.name} at point {p} "
+        + ("disagreed" if result is not None else "met a kink")
+        + "; every element was compared instead"
+    )
+    return False

@@ -13,8 +13,9 @@ from fractions import Fraction
 import numpy as np
 
 from diffcheck.report import partial_name
+from diffcheck.tolerances import HINTS
 
-RTOL, ATOL = 1e-6, 1e-9
+RTOL, ATOL = HINTS
 FEW = 3  # "only a few elements wrong" means at most this many distinct elements
 
 

@@ -205,8 +205,9 @@ def apply(op_name: str, *operands: Any, **params: Any) -> Expr:
 
     op = REGISTRY[op_name]
     inputs = tuple(lift(x) for x in operands)
-    shape = op.shape(*(x.shape for x in inputs), **params)
-    return Expr(op_name, inputs, params, shape)
+    shapes = tuple(x.shape for x in inputs)
+    shape = op.shape(*shapes, **params)
+    return Expr(op_name, inputs, op.canonical(*shapes, **params), shape)
 
 
 # ----- graph walks -----

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from diffcheck.backends import kernels, sympy_local
 from diffcheck.backends.program import compile_program, point_dtype, run_forward
-from diffcheck.backends.symbolic import CompiledEntries, symbols_of
 from diffcheck.ir import Expr, Var
 from diffcheck.printing import expr_str
+from diffcheck.tolerances import LOCALISATION
 
 MAX_TERMS = 20_000  # skip nodes whose symbolic local derivative would be larger
-RTOL, ATOL = 1e-6, 1e-9
+RTOL, ATOL = LOCALISATION
 
 
 @dataclass(frozen=True)
@@ -43,33 +44,10 @@ class NodeDisagreement:
         )
 
 
-def _sympy_projection(record, inputs, kwargs, k, u) -> np.ndarray | None:
-    """uᵀ(∂out/∂input_k) from SymPy's differentiation of the op's lowering."""
-    import sympy as sp
-
-    symbols = [symbols_of(Var(f"in{i}", np.shape(v))) for i, v in enumerate(inputs)]
-    out = record.lower(*symbols, **kwargs)
-    targets = {s: j for j, s in enumerate(symbols[k].ravel())}
-    grad: list = [sp.Integer(0)] * len(targets)
-    terms = 0
-    for i, entry in np.ndenumerate(out):
-        weight = sp.Float(float(u[i]))
-        for s in entry.free_symbols & targets.keys():
-            grad[targets[s]] += weight * sp.diff(entry, s)
-            terms += 1
-            if terms > MAX_TERMS:
-                return None
-    every = [s for sym in symbols for s in sym.ravel()]
-    values = [np.float64(v) for value in inputs for v in np.ravel(value)]
-    entries = np.empty(len(grad), dtype=object)
-    entries[:] = grad
-    return CompiledEntries(every, entries)(values).reshape(np.shape(inputs[k]))
-
-
-def _lowered_size(node: Expr) -> int:
-    """Roughly how many SymPy terms the node's element-wise lowering has."""
-    inner = node.inputs[0].shape[-1] if node.op == "matmul" and node.inputs[0].shape else 1
-    return node.size * inner + sum(x.size for x in node.inputs)
+def _lowered_size(node: Expr, record) -> int:
+    """Roughly how many SymPy terms the node's element-wise lowering has, as its record says."""
+    terms = record.lowered_terms(node.shape, *(x.shape for x in node.inputs), **node.kwargs)
+    return terms + sum(x.size for x in node.inputs)
 
 
 def _agree(tape: np.ndarray, exact: np.ndarray) -> bool:
@@ -85,7 +63,8 @@ def first_wrong_node(y: Expr, var: Var, point: dict[str, np.ndarray], seed: int 
     live = program.live((var.name,))
     rng = np.random.default_rng(seed)
     for slot, record in enumerate(program.records):
-        if record is None or not live[slot] or _lowered_size(program.nodes[slot]) > MAX_TERMS:
+        node = program.nodes[slot]
+        if record is None or not live[slot] or _lowered_size(node, record) > MAX_TERMS:
             continue  # too large to lower element by element: left out of the search
         inputs = [values[a] for a in program.args[slot]]
         kwargs = program.kwargs[slot]
@@ -94,10 +73,12 @@ def first_wrong_node(y: Expr, var: Var, point: dict[str, np.ndarray], seed: int 
             if not live[a]:
                 continue
             # The rule the tape itself runs for these shapes (an unbatched cotangent).
-            rule = record.vjp_for(k, program.nodes[a].shape, program.nodes[slot].shape, 0, **kwargs)
+            rule = kernels.vjp_for(record, k, tuple(x.shape for x in node.inputs), node.shape, 0, kwargs)
             with np.errstate(all="ignore"):
                 tape = np.asarray(rule(u, values[slot], *inputs, **kwargs), dtype=float)
-            exact = _sympy_projection(record, inputs, kwargs, k, u)
+            exact = sympy_local.projection(
+                record, inputs, kwargs, k, u, sympy_local.node_constants(node), MAX_TERMS
+            )
             if exact is None:
                 continue
             if tape.shape != exact.shape or not _agree(tape, exact):

@@ -100,7 +100,7 @@ def in_domain(expr: Expr, point: dict[str, np.ndarray]) -> bool:
         inputs = [values[a] for a in program.args[i]]
         if not np.all(np.isfinite(values[i])) or not record.domain(*inputs, **program.kwargs[i]):
             return False
-        if any(np.any(np.abs(inputs[0] - k) < KINK_MARGIN) for k in record.kinks):
+        if record.has_kinks and np.any(record.kink_distance(*inputs, **program.kwargs[i]) < KINK_MARGIN):
             return False
     return True
 

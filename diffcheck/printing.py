@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from diffcheck.ir import Const, Expr, Var, toposort
+from diffcheck.ops.notation import ATOM, Text
+
+NEGATIVE_NUMBER = 30  # ``-1.5`` binds like unary minus: ``x ** (-1.5)``, ``(-1.5) ** x``
 
 
 def const_str(value: np.ndarray) -> str:
@@ -16,37 +19,19 @@ def const_str(value: np.ndarray) -> str:
 
 
 def expr_str(expr: Expr) -> str:
-    """Infix text of ``expr`` with the minimum parentheses (iterative, so deep graphs print)."""
+    """Infix text of ``expr`` with the minimum parentheses (iterative, so deep graphs print).
+
+    Each node is formatted by its op record's ``printing`` from its inputs' texts."""
     from diffcheck.ops import REGISTRY
 
-    text: dict[int, tuple[str, int]] = {}  # id -> (text, precedence)
+    text: dict[int, Text] = {}
     for node in toposort(expr):
         if isinstance(node, Var):
-            text[id(node)] = (node.name, 100)
-            continue
-        if isinstance(node, Const):
-            text[id(node)] = (const_str(node.value), 100 if node.value.ndim or node.value >= 0 else 30)
-            continue
-        record = REGISTRY[node.op]
-        parts = [text[id(x)] for x in node.inputs]
-        if node.op == "transpose":
-            body, prec = parts[0]
-            text[id(node)] = (f"{body if prec >= 100 else f'({body})'}.T", 100)
-        elif node.op == "neg":
-            body, prec = parts[0]
-            text[id(node)] = (f"-{body if prec > record.precedence else f'({body})'}", record.precedence)
-        elif record.symbol is not None:
-            (left, lp), (right, rp) = parts
-            p = record.precedence
-            # Left-associative, except ** which binds to the right.
-            left_ok = lp > p if node.op == "pow" else lp >= p
-            right_ok = rp >= p if node.op == "pow" else rp > p
-            left = left if left_ok else f"({left})"
-            right = right if right_ok else f"({right})"
-            text[id(node)] = (f"{left} {record.symbol} {right}", p)
+            text[id(node)] = Text(node.name)
+        elif isinstance(node, Const):
+            negative = node.value.ndim == 0 and node.value < 0
+            text[id(node)] = Text(const_str(node.value), NEGATIVE_NUMBER if negative else ATOM)
         else:
-            args = ", ".join(t for t, _ in parts)
-            axis = dict(node.params).get("axis")
-            extra = "" if axis is None else f", axis={axis}"
-            text[id(node)] = (f"{node.op}({args}{extra})", 100)
-    return text[id(expr)][0]
+            inputs = [text[id(x)] for x in node.inputs]
+            text[id(node)] = REGISTRY[node.op].text(inputs, **node.kwargs)
+    return text[id(expr)].text

@@ -36,15 +36,13 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.extra.numpy import arrays
 
 from diffcheck.errors import ShapeError
-from diffcheck.ir import Const, Expr, Var, apply
+from diffcheck.ir import Const, Expr, Var, apply, toposort
 from diffcheck.ir import variables as variables_of
-from diffcheck.ops import REGISTRY, Op
+from diffcheck.ops import REGISTRY
 from diffcheck.points import in_domain, random_points
 
 CONSTANTS = (0.5, 2.0, -1.5, 3.0)  # the first is what a constant leaf shrinks to
-EXPONENTS = (2.0, 3.0, -1.0, 0.5)  # constant exponents of ``pow``; else a drawn one
-GUARD_OPS = frozenset({"mul", "add"})  # ``x*x + 1/2``: keeps an operand positive
-_CHOICE = st.integers(0, 11)  # picks an axis, an exponent or a fixed matrix
+_CHOICE = st.integers(0, 11)  # picks an axis, a fixed operand or a fixed matrix
 _DEFAULT_CONSTANTS = st.sampled_from(CONSTANTS)
 # As in diffcheck.points.random_points: magnitudes in [1/4, 2]; positive first, so values
 # shrink to simple positive numbers such as 1.0.
@@ -54,59 +52,71 @@ _VALUES = st.one_of(
 
 
 # ----- expressions -----
-def _restricts_domain(record: Op) -> bool:
-    return type(record).domain is not Op.domain
+def _positive(x: Expr) -> Expr:
+    """``x*x + 1/2``: a guard that keeps an operand positive for ops such as ``log``."""
+    return x * x + 0.5
+
+
+def _ops_of(expr: Expr) -> frozenset[str]:
+    return frozenset(n.op for n in toposort(expr) if not isinstance(n, (Var, Const)))
+
+
+GUARD_OPS = _ops_of(_positive(Var("_", ())))  # the ops the guard itself is made of
 
 
 class _Builder:
-    """Builds one node from drawn parts, using only the allowed ops (and constants).
+    """Builds one node of any op from drawn operands, as the op record's ``draw`` says,
+    using only the allowed ops (and constants).
 
-    Ops with a restricted domain get a positive operand (``x*x + 1/2``) when ``mul``
-    and ``add`` are allowed; otherwise they get the operand as drawn and
-    :func:`points` filters the values. A node over constants only that leaves its
-    domain (``relu(0.5 - 0.5)`` sits on a kink) is replaced by its first operand.
+    Inputs the op's domain wants positive get the guard ``x*x + 1/2`` when its ops are
+    allowed; otherwise they get the operand as drawn and :func:`points` filters the
+    values. A node whose shapes do not fit, or over constants only and outside its
+    domain (``relu(0.5 - 0.5)`` sits on a kink), is replaced by its first operand.
     """
 
     def __init__(self, allowed: frozenset[str]):
-        self.allowed = allowed
+        self.guarded = GUARD_OPS <= allowed
+        # For "broadcast" fits: an allowed one-input op taking any shape to a scalar.
+        self.scalar_makers = [n for n in REGISTRY if n in allowed and REGISTRY[n].arity == 1]
 
-    def positive(self, x: Expr) -> Expr:
-        return x * x + 0.5 if GUARD_OPS <= self.allowed else x
+    def node(self, name: str, operands: tuple[Expr, ...], choice: int) -> Expr:
+        record = REGISTRY[name]
+        draw = record.draw
+        first = operands[0]
+        inputs = self._fit(draw.fit, list(operands), choice)
+        if inputs is None:
+            return first  # nothing of this op fits (a matrix product of two scalars)
+        positive = draw.positive
+        if draw.fixed and choice % (len(draw.fixed) + 1) < len(draw.fixed):
+            fixed = draw.fixed[choice % (len(draw.fixed) + 1)]
+            inputs[-1], positive = Const(fixed.value), fixed.positive
+        if self.guarded:
+            inputs = [_positive(x) if k in positive else x for k, x in enumerate(inputs)]
+        params = draw.params(tuple(x.shape for x in inputs), choice) if draw.params else {}
+        try:
+            built = apply(name, *inputs, **params)
+        except ShapeError:  # e.g. an op that needs a square matrix, given a vector
+            return first
+        return built if variables_of(built) or in_domain(built, {}) else first
 
-    def unary(self, name: str, a: Expr, choice: int) -> Expr:
-        if name in ("sum", "mean"):
-            axis = None if a.ndim == 0 or choice % 2 == 0 else choice % a.ndim
-            return self._valid(apply(name, a, axis=axis), a)
-        if _restricts_domain(REGISTRY[name]):
-            return self._valid(apply(name, self.positive(a)), a)
-        return self._valid(apply(name, a), a)
-
-    def binary(self, name: str, a: Expr, b: Expr, choice: int) -> Expr:
-        if name == "matmul":
-            return self._valid(self._matmul(a, b, choice), a)
-        if name == "pow":
-            return self._valid(self._pow(a, b, choice), a)
-        b = self._broadcastable(a, b, choice)
-        if _restricts_domain(REGISTRY[name]):  # div (and any new binary op with a domain)
-            b = self.positive(b)
-        return self._valid(apply(name, a, b), a)
-
-    def _pow(self, a: Expr, b: Expr, choice: int) -> Expr:
-        if choice % 5 == 4:  # a drawn exponent exercises ∂(x**y)/∂y = x**y log x
-            return apply("pow", self.positive(a), self._broadcastable(a, b, choice))
-        exponent = EXPONENTS[choice % 5]
-        return apply("pow", a if exponent in (2.0, 3.0) else self.positive(a), exponent)
+    def _fit(self, fit: str | None, operands: list[Expr], choice: int) -> list[Expr] | None:
+        """The operands made to fit the first one as ``fit`` says; None when nothing fits."""
+        first, *rest = operands
+        if fit == "contract":
+            return self._contractible(first, rest[0], choice)
+        return [first, *(self._broadcastable(first, b, choice) for b in rest)]
 
     @staticmethod
-    def _matmul(a: Expr, b: Expr, choice: int) -> Expr:
+    def _contractible(a: Expr, b: Expr, choice: int) -> list[Expr] | None:
+        """``[a, b]`` for ``a @ b``, with a fixed matrix for one of them when their axes do not align."""
         if 1 <= a.ndim <= 2 and 1 <= b.ndim <= 2 and a.shape[-1] == b.shape[0]:
-            return apply("matmul", a, b)
-        rng = np.random.default_rng(choice)  # a fixed matrix that fits
+            return [a, b]
+        rng = np.random.default_rng(choice)
         if 1 <= a.ndim <= 2:
-            return apply("matmul", a, rng.uniform(-1, 1, size=(a.shape[-1], 2)))
+            return [a, Const(rng.uniform(-1, 1, size=(a.shape[-1], 2)))]
         if 1 <= b.ndim <= 2:
-            return apply("matmul", rng.uniform(-1, 1, size=(2, b.shape[0])), b)
-        return a  # two scalars: no matrix product fits
+            return [Const(rng.uniform(-1, 1, size=(2, b.shape[0]))), b]
+        return None
 
     def _broadcastable(self, a: Expr, b: Expr, choice: int) -> Expr:
         """``b``, or a reduction of it (a constant if none is allowed) that broadcasts with ``a``."""
@@ -115,16 +125,14 @@ class _Builder:
             return b
         except ValueError:
             pass
-        for reduction in ("sum", "mean"):
-            if reduction in self.allowed:
-                return apply(reduction, b)
+        for name in self.scalar_makers:
+            try:
+                reduced = apply(name, b)
+            except ShapeError:
+                continue
+            if reduced.shape == ():
+                return reduced
         return Const(CONSTANTS[choice % len(CONSTANTS)])
-
-    @staticmethod
-    def _valid(node: Expr, fallback: Expr) -> Expr:
-        if variables_of(node) or in_domain(node, {}):
-            return node
-        return fallback
 
 
 def _check_variables(variables: Any) -> list[Var]:
@@ -197,19 +205,16 @@ def _expressions(
 ) -> st.SearchStrategy[Expr]:
     """The strategy, built once per arguments: Hypothesis validates a new one on every draw."""
     builder = _Builder(frozenset(names))
-    unary = [n for n in names if REGISTRY[n].arity == 1]
-    binary = [n for n in names if REGISTRY[n].arity == 2]
+    by_arity: dict[int, list[str]] = {}
+    for name in names:
+        by_arity.setdefault(REGISTRY[name].arity, []).append(name)
     leaves = st.one_of(st.sampled_from(variables), constants.map(Const))
 
     def extend(children: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
-        branches = []
-        if unary:
-            branches.append(st.builds(builder.unary, st.sampled_from(unary), children, _CHOICE))
-        if binary:
-            branches.append(
-                st.builds(builder.binary, st.sampled_from(binary), children, children, _CHOICE)
-            )
-        return st.one_of(branches)
+        return st.one_of([
+            st.builds(builder.node, st.sampled_from(ops), st.tuples(*[children] * arity), _CHOICE)
+            for arity, ops in sorted(by_arity.items())
+        ])
 
     return st.recursive(leaves, extend, max_leaves=max_leaves)
 

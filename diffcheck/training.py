@@ -4,7 +4,8 @@
 "AutoGrad can calculate all these derivatives for us". Also here: its "Gaining
 efficiency" loop (zero, accumulate per sample, divide by ``m``), the circle classifier,
 XOR learned from a random start, the two-layer ReLU network of "PyTorch made easy",
-and ``sampled_check`` for networks too big for SymPy's element-wise derivatives.
+and ``sampled_check`` (``dc.check``'s pipeline on a seeded sample of elements) for
+networks too big for SymPy's element-wise derivatives.
 Every generator is seeded (``np.random.default_rng``); global NumPy state is never used.
 """
 
@@ -16,9 +17,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from diffcheck import nn
+from diffcheck import compare, nn
+from diffcheck.check_inputs import resolve_points
 from diffcheck.derivatives import as_var, evaluate, grad
 from diffcheck.ir import Expr, Var, apply, scalar, variables
+from diffcheck.method_tensors import FixedSample
+from diffcheck.pipeline import CheckPlan, Run, execute
 from diffcheck.symbols import element_name
 
 Callback = Callable[[int, float], None]
@@ -237,7 +241,7 @@ def two_layer_relu(
 # ----- checking a network too big for SymPy -----
 @dataclass(frozen=True)
 class SampledEntry:
-    """One sampled derivative element: tape value, central difference, allowed gap."""
+    """One sampled derivative element: tape value, numeric difference, allowed gap."""
 
     name: str
     tape: float
@@ -249,14 +253,18 @@ class SampledEntry:
         return abs(self.tape - self.numeric) <= self.bound
 
 
+NUMERIC_WORDS = {"central": "central differences", "complex-step": "complex steps"}
+
+
 @dataclass
 class SampledCheck:
-    """Tape against central differences on a seeded sample of elements (for big inputs)."""
+    """Tape against numeric differences on a seeded sample of elements (for big inputs)."""
 
     entries: list[SampledEntry]
     seed: int
     methods: tuple[str, ...] = ("tape", "numeric")
-    kinks: list = field(default_factory=list)
+    kinks: list = field(default_factory=list)  # sampled elements on a kink (report.Kink)
+    numeric_kinds: tuple[str, ...] = ("central",)  # how numeric differences were taken
 
     @property
     def mismatches(self) -> list[SampledEntry]:
@@ -273,25 +281,13 @@ class SampledCheck:
 
     def __str__(self) -> str:
         lines = [f"sampled check (seed {self.seed}): {len(self.mismatches)} / {len(self.entries)} "
-                 "sampled elements differ (tape vs central differences)"]
+                 f"sampled elements differ (tape vs {self._numeric_words()})"]
         lines += [f"  {e.name}: tape {e.tape:.10g}, numeric {e.numeric:.10g}, allowed gap {e.bound:.3g}"
                   for e in self.entries if not e.ok]
         return "\n".join(lines)
 
-
-def _central(loss: Expr, at: dict[str, np.ndarray], name: str, ix: tuple) -> tuple[float, float]:
-    """``(f(w + h) − f(w − h)) / 2h`` for one element, and its rounding-noise allowance."""
-    eps = np.finfo(float).eps
-    w = at[name]
-    original = w[ix]
-    h = np.cbrt(eps) * max(1.0, abs(original))
-    values = []
-    for shift in (h, -h):
-        w[ix] = original + shift
-        values.append(float(evaluate(loss, at)))
-    w[ix] = original
-    size = max(abs(v) for v in values)
-    return (values[0] - values[1]) / (2 * h), 8 * eps * size / h
+    def _numeric_words(self) -> str:
+        return " and ".join(NUMERIC_WORDS[kind] for kind in sorted(self.numeric_kinds))
 
 
 def sampled_check(
@@ -301,32 +297,58 @@ def sampled_check(
     *,
     per_variable: int = 20,
     seed: int = 0,
-    rtol: float = 1e-5,
-    atol: float = 1e-7,
+    rtol: float | None = None,
+    atol: float | None = None,
 ) -> SampledCheck:
-    """Tape gradient of a scalar ``loss`` against central differences on a seeded sample.
+    """Tape gradient of a scalar ``loss`` against numeric differences on a seeded sample.
 
-    For networks too big for element-wise SymPy: the tape runs once at full size, then
-    ``per_variable`` entries of each variable, drawn by ``np.random.default_rng(seed)``,
-    get ``(f(w + h) − f(w − h)) / 2h`` from two forward evaluations each. An entry agrees
-    when ``|tape − numeric| <= atol + rtol·|numeric|`` plus the difference's rounding
-    noise. (A ``±h`` step across a relu kink would show up as a mismatch; at random
-    weights that is vanishingly rare.)
+    For networks too big for element-wise SymPy: ``dc.check``'s pipeline with methods
+    tape and numeric, where numeric differences perturb only ``per_variable`` entries
+    of each variable, drawn by ``np.random.default_rng(seed)`` (complex steps where the
+    route is complex-analytic, else central differences, ``(f(w + h) − f(w − h)) / 2h``).
+    An entry agrees when ``|tape − numeric| <= atol + rtol·|tape|`` plus the difference's
+    rounding noise; ``rtol``/``atol`` default to the tolerance table's row for the
+    numeric kind. Sampled entries on a relu kink are listed in ``kinks`` instead.
     """
+    if loss.shape != ():
+        raise ValueError(f"sampled_check needs a scalar loss, got shape {loss.shape}")
+    variables_ = tuple(as_var(v, loss) for v in wrt)
+    points, _, notes = resolve_points(loss, at, None, 1)
+    picks = _sample(variables_, per_variable, seed)
+    run = execute(CheckPlan(
+        loss, variables_, points, None, ("tape", "numeric"), compare.route_limits(),
+        title="sampled check", output="loss", notes=notes, rtol=rtol, atol=atol,
+        sample=FixedSample(picks),
+    ))
+    entries = [entry for var in variables_ for entry in _entries(run, var, picks[var.name])]
+    kinds = tuple(sorted(set(run.report.numeric_kind.values())))
+    return SampledCheck(entries, seed, kinks=list(run.report.kinks), numeric_kinds=kinds)
+
+
+def _sample(variables_: Sequence[Var], per_variable: int, seed: int) -> dict[str, list[tuple]]:
+    """``per_variable`` seeded elements of each variable, in index order."""
     rng = np.random.default_rng(seed)
-    variables_ = [as_var(v, loss) for v in wrt]
-    point = {(k.name if isinstance(k, Var) else k): np.array(v, dtype=float) for k, v in at.items()}
-    grads = grad(loss, variables_, point, method="tape")
-    entries = []
+    picks = {}
     for var in variables_:
-        picks = rng.choice(var.size, size=min(per_variable, var.size), replace=False)
-        for flat in sorted(picks):
-            ix = tuple(int(i) for i in np.unravel_index(flat, var.shape))
-            numeric, noise = _central(loss, point, var.name, ix)
-            name = f"∂loss/∂{element_name(var.name, ix)}"
-            bound = atol + rtol * abs(numeric) + noise
-            entries.append(SampledEntry(name, float(grads[var.name][ix]), numeric, bound))
-    return SampledCheck(entries, seed)
+        flat = rng.choice(var.size, size=min(per_variable, var.size), replace=False)
+        picks[var.name] = [tuple(int(i) for i in np.unravel_index(f, var.shape)) for f in sorted(flat)]
+    return picks
+
+
+def _entries(run: Run, var: Var, picks: list[tuple]) -> list[SampledEntry]:
+    """The sampled elements of ``∂loss/∂var`` off kinks, with the allowance they were compared by."""
+    tensors = run.report.jacobians[(0, var.name)]
+    rtol, atol = run.allowances[(0, var.name)]["numeric"]
+    at_kinks = {k.index for k in run.report.kinks if k.wrt == var.name}
+    entries = []
+    for ix in picks:
+        if ix in at_kinks:
+            continue
+        tape, numeric = float(tensors["tape"][ix]), float(tensors["numeric"][ix])
+        bound = float(np.broadcast_to(atol, tensors["tape"].shape)[ix]) + rtol * abs(tape)
+        name = f"∂loss/∂{element_name(var.name, ix)}"
+        entries.append(SampledEntry(name, tape, numeric, bound))
+    return entries
 
 
 __all__ = [

@@ -1,50 +1,43 @@
 """Checks of derivations people write: ``check_gradient`` and ``check_chain``.
 
-Both reuse the comparator of ``check``: the hand-derived value (or the chain-rule
-product) is one more column, compared element by element with the SymPy reference,
-while the three methods keep checking each other.
+Both are front ends of the check pipeline (``diffcheck.pipeline``), like ``check``:
+what they add is one more column per point and variable, the hand-derived value
+(``ClaimColumn``) or the chain-rule products (``ChainProducts``), compared element by
+element with the SymPy reference while the three methods keep checking each other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from diffcheck.blame import diagnose, layout_reading_hint
+from diffcheck import compare
+from diffcheck.blame import layout_reading_hint
+from diffcheck.check_inputs import (
+    METHODS,
+    refuse_oversized,
+    require_expression,
+    resolve_points,
+    validate_methods,
+    validate_mode,
+    wrt_list,
+)
 from diffcheck.claims import (
     claim_in_numerator_layout,
     claims_by_variable,
     evaluator_for,
 )
-from diffcheck.compare import (
-    DEFAULT_POINTS,
-    METHODS,
-    Comparison,
-    note_non_finite,
-    refuse_oversized,
-    resolve_points,
-    screen,
-    validate_methods,
-    validate_mode,
-    wrt_list,
-)
-from diffcheck.derivatives import check_layout, jacobian_numerator
+from diffcheck.compare import DEFAULT_POINTS
+from diffcheck.derivatives import check_layout, evaluate, jacobian_numerator
 from diffcheck.errors import ShapeError
-from diffcheck.fast import PROJECTIONS
-from diffcheck.ir import Expr, Var
-from diffcheck.progress import reporting
+from diffcheck.ir import Expr, Var, variables
+from diffcheck.method_tensors import Column
+from diffcheck.pipeline import CheckPlan, Run, run_check
 from diffcheck.report import Report
 from diffcheck.routes import bypassing_route, describe_route, substitute
-
-
-def _new_report(title, y_name, wrt, methods, points, seed) -> Report:
-    reference = "sympy" if "sympy" in methods else methods[0]
-    return Report(
-        output=y_name, wrt=tuple(v.name for v in wrt), methods=methods, reference=reference,
-        tolerances={}, points=points, seed=seed, title=title,
-    )
 
 
 def check_gradient(
@@ -87,45 +80,49 @@ def check_gradient(
         ParseError: a string claim was rejected by the safe parser.
         ValueError: a SymPy claim outside the allowlist, or an array claim without its point.
     """
-    if not isinstance(y, Expr):
-        raise TypeError(f"expected a diffcheck expression, got {type(y).__name__}")
+    require_expression(y)
     check_layout(layout)
     methods = validate_methods(methods)
     validate_mode(mode)
     wrt_vars = wrt_list(y, wrt)
     claims = claims_by_variable(claimed, wrt_vars)
-    refuse_oversized(y, wrt_vars, methods, mode, name)
+    routes = compare.route_limits()
+    refuse_oversized(y, wrt_vars, methods, routes, mode, name)
     points, seed, notes = resolve_points(y, at, seed, n_points)
     point_given = at is not None and len(points) == 1
     evaluators = {v.name: evaluator_for(claims[v.name], y, v, point_given) for v in wrt_vars}
-    title = "check_gradient" if mode == "full" else "check_gradient (fast)"
-    report = _new_report(title, name, wrt_vars, methods, points, seed)
-    report.notes.extend(notes)
-    comparison = Comparison(report, rtol, atol)
-    with reporting(progress):
-        for p, point in enumerate(points):
-            note_non_finite(report, y, p, point)
-            for var in wrt_vars:
-                value, problem = claim_in_numerator_layout(evaluators[var.name](point), y, var, layout)
-                if problem is not None:
-                    if problem not in report.errors:
-                        report.errors.append(problem)
-                        reference = jacobian_numerator(y, var, point, report.reference)
-                        other = "denominator" if layout == "numerator" else "numerator"
-                        claim = np.asarray(evaluators[var.name](point), dtype=float)
-                        if other == "denominator":  # x's axes first: bring y's axes to the front
-                            claim = np.transpose(claim, _swap(var.ndim, y.ndim))
-                        report.hints.append(layout_reading_hint(claim, reference, other))
-                    continue
-                if mode == "fast" and screen(
-                    report, y, var, p, point, PROJECTIONS, rtol, atol, {"claimed": value}
-                ):
-                    continue
-                tensors, kinds, nj = comparison.tensors(y, var, p, point, methods)
-                tensors["claimed"], kinds["claimed"] = value, "claimed"
-                comparison.add(y, var, p, point, tensors, kinds, nj)
-        diagnose(report, y, wrt_vars)
-    return report
+    return run_check(CheckPlan(
+        y, wrt_vars, points, seed, methods, routes,
+        title="check_gradient" if mode == "full" else "check_gradient (fast)", output=name,
+        notes=notes, mode=mode, rtol=rtol, atol=atol, progress=progress,
+        extra=ClaimColumn(y, evaluators, layout),
+    ))
+
+
+@dataclass(frozen=True)
+class ClaimColumn:
+    """The claimed derivative as column ``"claimed"``; a claim of neither layout's shape is
+    an error of the report (with a hint saying whether the other layout reads it right)."""
+
+    y: Expr
+    evaluators: Mapping[str, Callable[[dict], Any]]
+    layout: str
+
+    def __call__(self, run: Run, p: int, var: Var, point: dict) -> dict[str, Column] | None:
+        claim = self.evaluators[var.name](point)
+        value, problem = claim_in_numerator_layout(claim, self.y, var, self.layout)
+        if problem is None:
+            return {"claimed": Column(value, "claimed")}
+        report = run.report
+        if problem not in report.errors:
+            report.errors.append(problem)
+            reference = jacobian_numerator(self.y, var, point, report.reference)
+            other = "denominator" if self.layout == "numerator" else "numerator"
+            claim = np.asarray(claim, dtype=float)
+            if other == "denominator":  # x's axes first: bring y's axes to the front
+                claim = np.transpose(claim, _swap(var.ndim, self.y.ndim))
+            report.hints.append(layout_reading_hint(claim, reference, other))
+        return None
 
 
 def _swap(first: int, second: int) -> tuple[int, ...]:
@@ -165,36 +162,40 @@ def check_chain(
         )
     via_var = Var(via_name, via.shape)
     outer = substitute(y, via, via_var)
-    refuse_oversized(y, (var,), methods, name=name, factors=((outer, via_var, name), (via, var, via_name)))
+    routes = compare.route_limits()
+    factors = ((outer, via_var, name), (via, var, via_name))
+    refuse_oversized(y, (var,), methods, routes, name=name, factors=factors)
     points, seed, notes = resolve_points(y, at, seed, n_points)
-    report = _new_report("check_chain", name, (var,), methods, points, seed)
-    report.notes.extend(notes)
-    comparison = Comparison(report, rtol, atol)
-    from diffcheck.derivatives import evaluate
+    return run_check(CheckPlan(
+        y, (var,), points, seed, methods, routes, title="check_chain", output=name, notes=notes,
+        rtol=rtol, atol=atol, extra=ChainProducts(via, via_var, outer),
+    ))
 
-    for p, point in enumerate(points):
-        note_non_finite(report, y, p, point)
-        tensors, kinds, nj = comparison.tensors(y, var, p, point, methods)
-        outer_point = {**point, via_name: np.asarray(evaluate(via, _restrict(point, via)))}
-        outer_point = _restrict(outer_point, outer)
-        for m in methods:
-            dy_dvia = jacobian_numerator(outer, via_var, outer_point, m)
-            dvia_dx = jacobian_numerator(via, var, _restrict(point, via), m)
-            product = np.tensordot(dy_dvia, dvia_dx, axes=via.ndim)
-            if product.shape != y.shape + var.shape:  # pragma: no cover - defensive
+
+@dataclass(frozen=True)
+class ChainProducts:
+    """For each method, ``∂y/∂via · ∂via/∂x`` as column ``"chain <method>"``, as exact as
+    that method (its tolerance kind)."""
+
+    via: Expr
+    via_var: Var
+    outer: Expr  # y with via replaced by via_var
+
+    def __call__(self, run: Run, p: int, var: Var, point: dict) -> dict[str, Column]:
+        via_point = _restrict(point, self.via)
+        outer_point = {**point, self.via_var.name: np.asarray(evaluate(self.via, via_point))}
+        outer_point = _restrict(outer_point, self.outer)
+        columns = {}
+        for m in run.plan.methods:
+            dy_dvia = jacobian_numerator(self.outer, self.via_var, outer_point, m)
+            dvia_dx = jacobian_numerator(self.via, var, via_point, m)
+            product = np.tensordot(dy_dvia, dvia_dx, axes=self.via.ndim)
+            if product.shape != run.plan.y.shape + var.shape:  # pragma: no cover - defensive
                 raise ShapeError(f"chain product has shape {product.shape}")
-            tensors[f"chain {m}"], kinds[f"chain {m}"] = product, kinds[m]
-        comparison.add(y, var, p, point, tensors, kinds, nj)
-    diagnose(report, y, (var,))
-    return report
-
-
-def _names(expr: Expr) -> set[str]:
-    from diffcheck.ir import variables
-
-    return set(variables(expr))
+            columns[f"chain {m}"] = Column(product, m)
+        return columns
 
 
 def _restrict(point: dict[str, np.ndarray], expr: Expr) -> dict[str, np.ndarray]:
-    names = _names(expr)
+    names = set(variables(expr))
     return {k: v for k, v in point.items() if k in names}

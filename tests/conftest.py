@@ -7,15 +7,19 @@ from diffcheck.ops import REGISTRY
 
 @pytest.fixture
 def plant_matmul_bug(monkeypatch):
-    """Scale the VJPs of matmul's ``inputs`` by ``factor``: a wrong rule the tape then runs."""
-    record = type(REGISTRY["matmul"])
-    original = record._rule
+    """Scale the VJPs of matmul's ``inputs`` by ``factor``: a wrong rule the tape then runs
+    (whichever kernel or plain rule ``backends.kernels`` picks for it)."""
+    from diffcheck.backends import kernels
+
+    original = kernels.vjp_for
 
     def plant(factor: float = 2.0, inputs: tuple[int, ...] = (0, 1)) -> None:
-        def rule(k, *case):
-            correct = original(k, *case)
-            return (lambda *args: factor * correct(*args)) if k in inputs else correct
+        def vjp_for(record, k, *case):
+            correct = original(record, k, *case)
+            if record is not REGISTRY["matmul"] or k not in inputs:
+                return correct
+            return lambda *args, **params: factor * correct(*args, **params)
 
-        monkeypatch.setattr(record, "_rule", staticmethod(rule))
+        monkeypatch.setattr(kernels, "vjp_for", vjp_for)
 
     return plant

@@ -483,8 +483,8 @@ def test_the_fixture_imports_diffcheck_on_first_use(gradcheck):
 
 
 def test_the_documented_module_name_is_the_same_plugin():
-    import diffcheck_pytest
     import diffcheck.pytest_plugin
+    import diffcheck_pytest
 
     assert diffcheck.pytest_plugin is diffcheck_pytest
     assert declared_entry_point() == diffcheck_pytest.__name__

@@ -6,6 +6,7 @@ import pytest
 import diffcheck as dc
 from diffcheck import nn, training
 from diffcheck.ops import REGISTRY
+from diffcheck.tolerances import TOLERANCES
 
 
 # ----- gradient descent -----
@@ -135,3 +136,47 @@ def test_sampled_check_catches_a_broken_vjp(monkeypatch):
     assert not report.ok
     assert {e.name.split("[")[0] for e in report.mismatches} == {"∂loss/∂w1"}  # w2 is above relu
     assert "tape vs central differences" in str(report)
+
+
+def test_sampled_check_runs_the_check_pipeline_on_its_sample():
+    """Each entry is the pipeline's tape and numeric value, within the allowance it used."""
+    net = training.two_layer_relu(6, 30, 8, 3, seed=2)
+    sampled = training.sampled_check(net.loss, [net.w1, net.w2], net.at, per_variable=4, seed=1)
+    report = dc.check(net.loss, [net.w1, net.w2], net.at, methods=("tape", "numeric"), name="loss")
+    assert sampled.ok and len(sampled.entries) == 8
+    assert sampled.numeric_kinds == ("central", "complex-step")  # relu below w1; w2 analytic
+    assert "tape vs central differences and complex steps" in str(sampled)
+    for entry in sampled.entries:
+        wrt, index = entry.name.removeprefix("∂loss/∂").rstrip("]").split("[")
+        ix = tuple(int(i) for i in index.split(","))
+        tensors = report.jacobians[(0, wrt)]
+        assert entry.tape == tensors["tape"][ix]
+        assert entry.numeric == tensors["numeric"][ix]
+        kind = report.numeric_kind[wrt]
+        rtol, atol = TOLERANCES[(kind, "float64")]
+        base = atol + rtol * abs(entry.tape)
+        assert base <= entry.bound < 2 * base if kind == "central" else entry.bound == base
+        assert abs(entry.tape - entry.numeric) <= entry.bound
+
+
+def test_sampled_check_of_an_analytic_loss_uses_complex_steps_and_the_table():
+    W, b = dc.matrix("W", 5, 4), dc.vector("b", 4)
+    X = np.random.default_rng(0).standard_normal((3, 5))
+    loss = dc.sum(dc.tanh(X @ W + b) ** 2)
+    at = {"W": np.random.default_rng(1).standard_normal((5, 4)), "b": np.zeros(4)}
+    sampled = training.sampled_check(loss, [W, b], at, per_variable=30, seed=0)
+    assert sampled.ok and sampled.numeric_kinds == ("complex-step",)
+    assert len(sampled.entries) == 20 + 4  # every element when the sample covers the variable
+    rtol, atol = TOLERANCES[("complex-step", "float64")]
+    assert all(e.bound == pytest.approx(atol + rtol * abs(e.tape)) for e in sampled.entries)
+    loose = training.sampled_check(loss, [W], at, per_variable=3, rtol=0.5, atol=0.0)
+    assert all(e.bound == pytest.approx(0.5 * abs(e.tape)) for e in loose.entries)
+
+
+def test_sampled_check_lists_kinks_apart_and_needs_a_scalar_loss():
+    x = dc.vector("x", 3)
+    sampled = training.sampled_check(dc.sum(dc.relu(x)), [x], {"x": [0.0, 1.0, -2.0]}, per_variable=3)
+    assert [k.index for k in sampled.kinks] == [(0,)]
+    assert [e.name for e in sampled.entries] == ["∂loss/∂x[1]", "∂loss/∂x[2]"] and sampled.ok
+    with pytest.raises(ValueError, match="scalar loss"):
+        training.sampled_check(dc.relu(x), [x], {"x": [0.0, 1.0, -2.0]})

@@ -1,7 +1,7 @@
 """Numeric differences over the NumPy forward: complex step where exact, central otherwise.
 
-Reads each op's ``forward``, ``analytic`` flag and ``kinks`` only. When every op between
-the variable and the output is complex-analytic, ``Im f(x + ih) / h`` is exact to
+Reads each op's ``forward``, ``analytic`` flag and kink predicate (``kink_side``) only.
+When every op between the variable and the output is complex-analytic, ``Im f(x + ih) / h`` is exact to
 rounding (no cancellation); its error grows like ``(h/x)²``, so the step shrinks with
 ``|x|`` below 1 (``log`` at ``x = 1e-17`` needs ``h ≪ 1e-17``). Otherwise central
 differences with a dtype-aware step are used, and they are kink-aware: a step that
@@ -101,17 +101,13 @@ def _complex_step(program: Program, expr: Expr, var: Var, point: dict, wanted) -
 def _central(program: Program, expr: Expr, var: Var, point: dict, wanted) -> NumericJacobian:
     dtype = point_dtype(point)
     eps = np.finfo(dtype).eps
-    kink_slots = [i for i, r in enumerate(program.records) if r is not None and r.kinks]
+    kink_slots = [i for i, r in enumerate(program.records) if r is not None and r.has_kinks]
 
     base = run_forward(program, point, dtype)
 
     def run(x):
         values = rerun(program, base, var.name, x)
-        parts = [
-            np.ravel(np.sign(values[program.args[i][0]] - k))
-            for i in kink_slots
-            for k in program.records[i].kinks
-        ]
+        parts = [np.ravel(_kink_side(program, values, i)) for i in kink_slots]
         return values[-1], (np.concatenate(parts).astype(dtype).tobytes() if parts else b"")
 
     f0, sides0 = run(point[var.name])
@@ -137,6 +133,11 @@ def _central(program: Program, expr: Expr, var: Var, point: dict, wanted) -> Num
         at_kink,
         _assemble(noises, *shapes),
     )
+
+
+def _kink_side(program: Program, values: list, i: int) -> np.ndarray:
+    """Which smooth piece node ``i``'s inputs lie on (0 on a kink), as its op record says."""
+    return program.records[i].kink_side(*(values[a] for a in program.args[i]), **program.kwargs[i])
 
 
 def _difference(run, x0, j, f0, sides0, scale, eps):
@@ -189,14 +190,13 @@ def directional(expr: Expr, var: Var, point: dict[str, np.ndarray], v: np.ndarra
         shifted = point[var.name].astype(ctype) + 1j * h * v
         out = rerun(program, run_forward(program, point, dtype), var.name, shifted)[-1]
         return (np.imag(out) / h).astype(dtype), "complex-step"
-    kink_slots = [i for i, r in enumerate(program.records) if r is not None and r.kinks]
+    kink_slots = [i for i, r in enumerate(program.records) if r is not None and r.has_kinks]
 
     base = run_forward(program, point, dtype)
 
     def run(x):
         values = rerun(program, base, var.name, x)
-        sides = [np.sign(values[program.args[i][0]] - k) for i in kink_slots
-                 for k in program.records[i].kinks]
+        sides = [_kink_side(program, values, i) for i in kink_slots]
         return values[-1], sides
 
     x0 = point[var.name]

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from diffcheck.backends.kernels import forward_for
 from diffcheck.ir import FLOAT64, Const, Expr, Var, toposort
 from diffcheck.ops import REGISTRY, Op
 
@@ -22,14 +23,17 @@ Step = Callable[[list], Any]
 
 
 def _step(fn: Callable[..., Any], args: tuple[int, ...], kwargs: dict[str, Any]) -> Step:
-    """``values -> fn(*inputs)`` with the input slots bound now, not looked up per call."""
+    """``values -> fn(*inputs)`` with the input slots bound now, not looked up per call
+    (one and two inputs, the common cases, without building an argument list)."""
     if kwargs:
         return lambda v: fn(*[v[a] for a in args], **kwargs)
     if len(args) == 1:
         (a,) = args
         return lambda v: fn(v[a])
-    a, b = args
-    return lambda v: fn(v[a], v[b])
+    if len(args) == 2:
+        a, b = args
+        return lambda v: fn(v[a], v[b])
+    return lambda v: fn(*[v[a] for a in args])
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,9 @@ def compile_program(expr: Expr) -> Program:
         var_slots={k: tuple(v) for k, v in var_slots.items()},
         const_slots=tuple(i for i, n in enumerate(nodes) if isinstance(n, Const)),
         steps=tuple(
-            (i, _step(r.forward, args[i], kwargs[i])) for i, r in enumerate(records) if r is not None
+            (i, _step(forward_for(r, tuple(nodes[a].shape for a in args[i])), args[i], kwargs[i]))
+            for i, r in enumerate(records)
+            if r is not None
         ),
     )
     expr._cache["program"] = program

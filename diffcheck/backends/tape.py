@@ -1,6 +1,7 @@
 """Reverse mode over NumPy: forwards in topological order, then VJPs in reverse.
 
-Reads each op's ``forward``, ``vjp_for`` and ``reads`` only. For each expression,
+Reads each op's ``forward``, ``vjps`` and ``reads`` only, through ``backends.kernels``
+(which adds the fast paths). For each expression,
 set of variables, batch rank and dtype, the pass is generated once as straight-line
 Python (see :mod:`diffcheck.backends.sweep`), so a call costs little more than its
 NumPy calls. Only nodes that depend on the requested variables get adjoints

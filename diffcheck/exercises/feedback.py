@@ -18,6 +18,7 @@ import numpy as np
 from diffcheck.exercises.render import echo
 from diffcheck.exercises.symtext import Unprintable, to_text
 from diffcheck.hints import claim_hints, factor_hint, few_hint, sign_hint, zero_hint
+from diffcheck.tolerances import EXERCISE_GRADING
 
 if TYPE_CHECKING:
     from diffcheck.exercises.grading import Grade, PartResult
@@ -56,9 +57,9 @@ def transpose_hint(part: Part, values: np.ndarray, solution: np.ndarray,
         moved = np.transpose(reference, perm + (ndim,))
         if moved.shape != answer.shape:
             continue
-        if moved.shape == reference.shape and np.allclose(reference, moved, rtol=1e-6, atol=1e-9):
+        if moved.shape == reference.shape and np.allclose(reference, moved, *EXERCISE_GRADING):
             continue  # symmetric under this permutation: it explains nothing
-        if np.allclose(answer, moved, rtol=1e-6, atol=1e-9):
+        if np.allclose(answer, moved, *EXERCISE_GRADING):
             what = "the transpose" if ndim == 2 else f"{part.title} with its axes in the order {perm}"
             note = f": {part.transpose_note}" if part.transpose_note else ""
             return f"transpose: your answer is {what} of the correct one{note}"

@@ -22,6 +22,7 @@ from diffcheck.exercises.render import Block
 from diffcheck.exercises.symtext import TEXT_LIMITS, to_latex, to_text
 from diffcheck.parsing import parse
 from diffcheck.symbols import element_name, element_symbol, indices
+from diffcheck.tolerances import EXERCISE_GRADING
 
 if TYPE_CHECKING:
     from diffcheck.exercises.equivalence import SymbolicChecker
@@ -88,8 +89,8 @@ class Exercise:
     parts: tuple[Part, ...]
     intermediates: tuple[tuple[str, Shape, tuple[str, ...]], ...] = ()
     given: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    rtol: float = 1e-6
-    atol: float = 1e-9
+    rtol: float = EXERCISE_GRADING[0]
+    atol: float = EXERCISE_GRADING[1]
 
     # ----- names the answers may use -----
     @cached_property

@@ -5,15 +5,21 @@ from __future__ import annotations
 import numpy as np
 
 from diffcheck.ops.base import Op, as_objects, broadcast_shape, is_integer_constant, op
+from diffcheck.ops.drawing import Draw, Fixed, Sample
+from diffcheck.ops.notation import Infix, Prefix
 
 # Inputs this close to a pole or to 0 of a fractional power are kept out of random points.
 MARGIN = 0.05
 
 
 class Binary(Op):
-    """Elementwise binary op: broadcasting shape rule; VJPs are unbroadcast for the caller."""
+    """Elementwise binary op: broadcasting shape rule; VJPs return the output's shape and
+    the tape sums them back over the broadcast axes (``broadcasts``)."""
 
     arity = 2
+    sympy_route, broadcasts = "elementwise", True
+    samples = (Sample(((2, 3), (3,))),)  # a matrix and a row broadcast over it
+    draw = Draw(fit="broadcast")
 
     def shape(self, a, b):
         return broadcast_shape(self.name, a, b)
@@ -27,38 +33,16 @@ class Binary(Op):
 
     @property
     def vjps(self):
-        def vjp(k):
-            def rule(g, out, x, y):
-                out_shape = np.broadcast_shapes(np.shape(x), np.shape(y))
-                batch_ndim = np.ndim(g) - len(out_shape)
-                return self.vjp_for(k, np.shape((x, y)[k]), out_shape, batch_ndim)(g, out, x, y)
-
-            return rule
-
-        return (vjp(0), vjp(1))
-
-    def vjp_for(self, k, in_shape, out_shape, batch_ndim, **params):
-        rule = (self.vjp_x, self.vjp_y)[k]
-        if in_shape == out_shape:  # no broadcasting: nothing to sum back, skip the wrapper
-            return rule
-        extra = len(out_shape) - len(in_shape)
-        kept = tuple(i for i, n in enumerate(in_shape) if n == 1 and out_shape[extra + i] != 1)
-        axes = tuple(range(batch_ndim, batch_ndim + extra)) + tuple(batch_ndim + extra + i for i in kept)
-
-        def vjp(g, out, x, y):
-            total = np.add.reduce(rule(g, out, x, y), axis=axes)
-            return total.reshape(total.shape[:batch_ndim] + in_shape) if kept else total
-
-        return vjp
+        return (self.vjp_x, self.vjp_y)
 
 
 @op
 class Add(Binary):
     """x + y, elementwise."""
 
-    name, symbol, precedence = "add", "+", 10
+    name, printing = "add", Infix("+", 10)
     numpy_names = ("add",)
-    reads = ("", "")
+    reads = ((), ())
     forward = staticmethod(np.add)
     lower_scalar = staticmethod(lambda x, y: x + y)
 
@@ -75,9 +59,9 @@ class Add(Binary):
 class Sub(Binary):
     """x - y, elementwise."""
 
-    name, symbol, precedence = "sub", "-", 10
+    name, printing = "sub", Infix("-", 10)
     numpy_names = ("subtract",)
-    reads = ("", "")
+    reads = ((), ())
     forward = staticmethod(np.subtract)
     lower_scalar = staticmethod(lambda x, y: x - y)
 
@@ -94,9 +78,9 @@ class Sub(Binary):
 class Mul(Binary):
     """x * y, elementwise."""
 
-    name, symbol, precedence = "mul", "*", 20
+    name, printing = "mul", Infix("*", 20)
     numpy_names = ("multiply",)
-    reads = ("y", "x")
+    reads = ((1,), (0,))
     forward = staticmethod(np.multiply)
     lower_scalar = staticmethod(lambda x, y: x * y)
 
@@ -113,9 +97,10 @@ class Mul(Binary):
 class Div(Binary):
     """x / y, elementwise."""
 
-    name, symbol, precedence = "div", "/", 20
+    name, printing = "div", Infix("/", 20)
+    draw = Draw(fit="broadcast", positive=(1,))  # keeps the divisor away from 0
     numpy_names = ("divide", "true_divide")
-    reads = ("y", "out y")
+    reads = ((1,), ("out", 1))
     forward = staticmethod(np.divide)
     lower_scalar = staticmethod(lambda x, y: x / y)
 
@@ -135,21 +120,19 @@ class Div(Binary):
 class Pow(Binary):
     """x ** y, elementwise (x > 0 unless y is a whole number)."""
 
-    name, symbol, precedence = "pow", "**", 40
+    name, printing = "pow", Infix("**", 40, right_assoc=True)
+    # Mostly constant exponents (fractional and negative ones need x > 0), else a drawn one.
+    draw = Draw(fit="broadcast", positive=(0,),
+                fixed=(Fixed(2.0), Fixed(3.0), Fixed(-1.0, (0,)), Fixed(0.5, (0,))))
     numpy_names = ("power",)
-    reads = ("x y", "out x")
+    reads = ((0, 1), ("out", 0))
     lower_scalar = staticmethod(lambda x, y: x**y)
     # NOTE: NumPy keeps whole exponents exact for negative and complex bases.
     forward = staticmethod(np.power)
 
     @staticmethod
     def vjp_x(g, out, x, y):
-        if y.ndim == 0:
-            p = y.item()
-            if p == 2:  # NOTE: squares are common; x**1 via power is slow
-                return g * (2.0 * x)
-            # x**0 is the constant 1: its slope is 0 even at x = 0, where y * x**(y-1) is 0 * inf.
-            return g * y * np.power(x, y - 1 if p != 0 else 1)
+        # x**0 is the constant 1: its slope is 0 even at x = 0, where y * x**(y-1) is 0 * inf.
         return g * y * np.power(x, np.where(y != 0, y - 1, 1))
 
     @staticmethod
@@ -167,9 +150,11 @@ class Pow(Binary):
 class Neg(Op):
     """-x, elementwise."""
 
-    name, arity, symbol, precedence = "neg", 1, "-", 30
+    name, arity, printing = "neg", 1, Prefix("-", 30)
+    sympy_route = "elementwise"
+    samples, draw = (Sample(((2, 3),)),), Draw()
     numpy_names = ("negative",)
-    reads = ("",)
+    reads = ((),)
     forward = staticmethod(np.negative)
 
     def shape(self, a):

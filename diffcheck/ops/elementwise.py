@@ -8,6 +8,8 @@ from diffcheck._lazy import LazyModule
 from diffcheck._lazy import sympy as sp
 from diffcheck.ops.arithmetic import MARGIN
 from diffcheck.ops.base import Op, as_objects, op
+from diffcheck.ops.drawing import Draw, Sample
+from diffcheck.ops.notation import Call
 
 sympy_functions = LazyModule("diffcheck.sympy_functions")
 
@@ -16,7 +18,10 @@ class Unary(Op):
     """Elementwise function of one input; lowering maps ``lower_scalar`` over the elements."""
 
     arity = 1
-    reads = ("out",)  # most derivatives are cheapest in terms of the output
+    reads = (("out",),)  # most derivatives are cheapest in terms of the output
+    sympy_route = "elementwise"
+    printing, samples, draw = Call(), (Sample(((2, 3),)),), Draw()
+    public = True  # dc.exp and friends
 
     def shape(self, a):
         return a
@@ -53,7 +58,8 @@ class Log(Unary):
 
     name = "log"
     numpy_names = ("log",)
-    reads = ("x",)
+    draw = Draw(positive=(0,))
+    reads = ((0,),)  # the input, by position
     forward = staticmethod(np.log)
     lower_scalar = staticmethod(lambda x: sp.log(x))
 
@@ -71,6 +77,7 @@ class Sqrt(Unary):
 
     name = "sqrt"
     numpy_names = ("sqrt",)
+    draw = Draw(positive=(0,))
     forward = staticmethod(np.sqrt)
     lower_scalar = staticmethod(lambda x: sp.sqrt(x))
 
@@ -88,7 +95,7 @@ class Sin(Unary):
 
     name = "sin"
     numpy_names = ("sin",)
-    reads = ("x",)
+    reads = ((0,),)
     forward = staticmethod(np.sin)
     lower_scalar = staticmethod(lambda x: sp.sin(x))
 
@@ -103,7 +110,7 @@ class Cos(Unary):
 
     name = "cos"
     numpy_names = ("cos",)
-    reads = ("x",)
+    reads = ((0,),)
     forward = staticmethod(np.cos)
     lower_scalar = staticmethod(lambda x: sp.cos(x))
 
@@ -155,7 +162,7 @@ class Relu(Unary):
     """relu(x) = max(x, 0), elementwise (kink at 0)."""
 
     name, analytic, kinks = "relu", False, (0.0,)
-    reads = ("x",)
+    reads = ((0,),)
     lower_scalar = staticmethod(lambda x: sympy_functions.relu(x))
 
     @staticmethod
@@ -174,7 +181,7 @@ class Abs(Unary):
 
     name, analytic, kinks = "abs", False, (0.0,)
     numpy_names = ("absolute", "fabs")
-    reads = ("x",)
+    reads = ((0,),)
     forward = staticmethod(np.abs)
     lower_scalar = staticmethod(lambda x: sp.Abs(x))
 

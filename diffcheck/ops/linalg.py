@@ -8,22 +8,24 @@ import numpy as np
 
 from diffcheck._lazy import sympy as sp
 from diffcheck.errors import ShapeError
-from diffcheck.ops.base import Op, as_objects, op
+from diffcheck.ops.base import MatrixView, Op, as_objects, op
+from diffcheck.ops.drawing import Draw, Sample
+from diffcheck.ops.notation import Infix, Postfix
 
 
 @op
 class Matmul(Op):
     """x @ y: matrix-matrix, matrix-vector, vector-matrix (a row vector) or a dot product."""
 
-    name, arity, symbol, precedence = "matmul", 2, "@", 20
+    name, arity, printing = "matmul", 2, Infix("@", 20)
+    # a dot product, matrix-vector, vector-matrix and matrix-matrix
+    samples = tuple(Sample(s) for s in (((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4))))
+    draw = Draw(fit="contract")
     numpy_names = ("matmul", "dot")
-    reads = ("y", "x")
+    reads = ((1,), (0,))
+    sympy_route = "linear"  # d tr(Gᵀ X Y) / dX = G Yᵀ, by SymPy's matrix calculus
 
-    @staticmethod
-    def forward(x, y):
-        # NOTE: on vectors and matrices np.dot equals np.matmul at a third of its per-call
-        # cost, but is a few percent slower on large transposed operands.
-        return np.dot(x, y) if x.size + y.size <= SMALL_OPERANDS else np.matmul(x, y)
+    forward = staticmethod(np.matmul)
 
     def shape(self, a, b):
         if not (1 <= len(a) <= 2 and 1 <= len(b) <= 2):
@@ -47,107 +49,47 @@ class Matmul(Op):
                 out[i, j] = sp.Add(*(left[i, :] * right[:, j]))
         return as_objects(out.reshape(x.shape[:-1] + y.shape[1:]))
 
+    def lowered_terms(self, out_shape, a, b):
+        return math.prod(out_shape) * a[-1]  # each output sums a[-1] products
+
+    def matrix_views(self, a, b):
+        # A vector on the left is one row, on the right one column.
+        left = a if len(a) == 2 else (1, a[0])
+        right = b if len(b) == 2 else (b[0], 1)
+        return (MatrixView(tuple(range(len(a))), left), MatrixView(tuple(range(len(b))), right))
+
+    def matrix_form(self, x, y):
+        return x * y
+
     @property
     def vjps(self):
-        def vjp(k):
-            def rule(g, out, x, y):
-                plain = np.ndim(g) == np.ndim(x) + np.ndim(y) - 2 and x.size + y.size <= SMALL_OPERANDS
-                return self._rule(k, np.ndim(x), np.ndim(y), plain)(g, out, x, y)
+        return (self.vjp_x, self.vjp_y)
 
-            return rule
-
-        return (vjp(0), vjp(1))
-
-    def vjp_for(self, k, in_shape, out_shape, batch_ndim, **params):
-        # out = x.shape[:-1] + y.shape[1:], so the other operand's shape follows.
-        if k == 0:
-            x_shape, y_shape = in_shape, in_shape[-1:] + out_shape[len(in_shape) - 1:]
-        else:
-            x_shape, y_shape = out_shape[: len(out_shape) - len(in_shape) + 1] + in_shape[:1], in_shape
-        plain = batch_ndim == 0 and math.prod(x_shape) + math.prod(y_shape) <= SMALL_OPERANDS
-        return self._rule(k, len(x_shape), len(y_shape), plain)
+    # g has leading batch axes: g.shape == batch + out.shape.
+    @staticmethod
+    def vjp_x(g, out, x, y):
+        if y.ndim == 1:  # out[..., i] = x[i, :] . y (or the dot product x . y)
+            return np.multiply.outer(g, y)
+        return g @ y.T  # (batch, [m,] k) @ (k, n)
 
     @staticmethod
-    def _rule(k, x_ndim, y_ndim, plain):
-        """The VJP of input ``k`` for operands with these numbers of axes; ``plain`` when
-        the cotangent has no batch axes and the operands are small."""
-        if plain:  # np.dot: no gufunc overhead
-            return _UNBATCHED[k, x_ndim, y_ndim]
-        if k == 0:
-            return _vjp_x_of_matrix_vector if y_ndim == 1 else _vjp_x_of_matrix_matrix
-        if x_ndim == 1:
-            return _vjp_y_of_vector_matrix if y_ndim == 2 else _vjp_y_of_dot
-        return _vjp_y_of_matrix_vector if y_ndim == 1 else _vjp_y_of_matrix_matrix
-
-
-# Batched VJPs of x @ y, one per case; ``g`` has leading batch axes.
-def _vjp_x_of_matrix_vector(g, out, x, y):  # out[..., i] = x[i, :] . y (also the dot product)
-    return outer(g, y)
-
-
-def _vjp_x_of_matrix_matrix(g, out, x, y):  # (batch, [m,] n) @ (n, k)
-    return g @ y.T
-
-
-def _vjp_y_of_vector_matrix(g, out, x, y):  # out[..., j] = x . y[:, j]
-    return np.swapaxes(outer(g, x), -1, -2)
-
-
-def _vjp_y_of_dot(g, out, x, y):  # out[...] = x . y
-    return g[..., None] * x
-
-
-def _vjp_y_of_matrix_vector(g, out, x, y):  # out[..., i] = x[i, :] . y
-    return g @ x
-
-
-def _vjp_y_of_matrix_matrix(g, out, x, y):  # (k, m) @ (batch, m, n)
-    return x.T @ g
-
-
-# Operands with at most this many elements in all multiply by np.dot: its per-call cost
-# is a third of np.matmul's, which only matters while the product itself is cheap.
-SMALL_OPERANDS = 4096
-
-# Unbatched VJPs by (input, x.ndim, y.ndim); g has the output's shape.
-_UNBATCHED = {
-    (0, 1, 1): lambda g, out, x, y: g * y,  # out = x . y
-    (0, 2, 1): lambda g, out, x, y: np.multiply.outer(g, y),  # out[i] = x[i, :] . y
-    (0, 1, 2): lambda g, out, x, y: np.dot(y, g),  # out[j] = x . y[:, j]
-    (0, 2, 2): lambda g, out, x, y: np.dot(g, y.T),
-    (1, 1, 1): lambda g, out, x, y: g * x,
-    (1, 1, 2): lambda g, out, x, y: np.multiply.outer(x, g),
-    (1, 2, 1): lambda g, out, x, y: np.dot(g, x),
-    (1, 2, 2): lambda g, out, x, y: np.dot(x.T, g),
-}
-
-
-# A batched cotangent with at most this fraction of non-zeros takes the sparse route.
-SPARSE_FRACTION = 0.25
-
-
-def outer(g: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``g[..., None] * v``, writing only the rows of non-zero ``g`` entries when few are.
-
-    A Jacobian's seed pushed through elementwise ops stays diagonal, so the outer
-    product is mostly zero rows; filling them densely is what would cost the time.
-    """
-    if g.ndim < 2 or np.count_nonzero(g) > SPARSE_FRACTION * g.size:
-        return np.multiply.outer(g, v)
-    rows = g.reshape(-1)
-    (hit,) = np.nonzero(rows)
-    result = np.zeros((rows.size, v.size), dtype=np.result_type(g, v))
-    result[hit] = rows[hit, None] * v
-    return result.reshape(g.shape + v.shape)
+    def vjp_y(g, out, x, y):
+        if x.ndim == 2:  # out[..., i] = x[i, :] . y, or (m, n) @ (n, k)
+            return g @ x if y.ndim == 1 else x.T @ g
+        if y.ndim == 1:  # out[...] = x . y
+            return np.multiply.outer(g, x)
+        return np.swapaxes(np.multiply.outer(g, x), -1, -2)  # out[..., j] = x . y[:, j]
 
 
 @op
 class Transpose(Op):
     """x.T: the axes in reverse order (a vector or scalar is unchanged)."""
 
-    name, arity = "transpose", 1
+    name, arity, printing = "transpose", 1, Postfix(".T")
+    samples, draw = (Sample(((2, 3),)),), Draw()
     numpy_names = ("transpose",)
-    reads = ("",)
+    reads = ((),)
+    sympy_route = "linear"  # d tr(Gᵀ Xᵀ) / dX = Gᵀ
 
     def shape(self, a):
         return a[::-1]
@@ -161,13 +103,19 @@ class Transpose(Op):
     def lower(self, x):
         return as_objects(np.transpose(x))
 
+    def matrix_views(self, a):
+        if len(a) > 2:
+            raise ShapeError(f"transpose: no matrix-level rule for shape {a} (more than 2 axes)")
+        return (MatrixView(tuple(range(len(a))), a if len(a) == 2 else (1, math.prod(a))),)
+
+    def matrix_form(self, x):
+        return x.T
+
     @property
     def vjps(self):
-        def vjp(g, out, x):
-            return self.vjp_for(0, np.shape(x), (), np.ndim(g) - np.ndim(x))(g, out, x)
+        return (self.vjp,)
 
-        return (vjp,)
-
-    def vjp_for(self, k, in_shape, out_shape, batch_ndim, **params):
-        axes = tuple(range(batch_ndim)) + tuple(batch_ndim + i for i in reversed(range(len(in_shape))))
-        return lambda g, out, x: np.transpose(g, axes)
+    @staticmethod
+    def vjp(g, out, x):  # reverse the axes after the batch ones (x may be a shape-only stand-in)
+        nb = g.ndim - x.ndim
+        return np.transpose(g, (*range(nb), *range(g.ndim - 1, nb - 1, -1)))

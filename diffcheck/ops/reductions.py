@@ -9,7 +9,9 @@ import numpy as np
 
 from diffcheck._lazy import sympy as sp
 from diffcheck.errors import ShapeError
-from diffcheck.ops.base import Op, as_objects, op
+from diffcheck.ops.base import MatrixView, Op, as_objects, op
+from diffcheck.ops.drawing import Draw, Sample
+from diffcheck.ops.notation import Call
 
 
 def normalize_axis(name: str, shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
@@ -27,6 +29,12 @@ def normalize_axis(name: str, shape: tuple[int, ...], axis: Any) -> tuple[int, .
     return tuple(sorted(out))
 
 
+def drawn_axis(shapes: tuple[tuple[int, ...], ...], choice: int) -> dict[str, Any]:
+    """The ``axis`` param of a drawn reduction: all axes for even ``choice``, else one of them."""
+    ndim = len(shapes[0])
+    return {"axis": None if ndim == 0 or choice % 2 == 0 else choice % ndim}
+
+
 def count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
     """How many elements are reduced into each output element."""
     return math.prod(shape[a] for a in axes)
@@ -36,12 +44,22 @@ class Reduction(Op):
     """Reduce over ``axis`` (None = all); the params carry the normalised axes."""
 
     arity = 1
-    reads = ("",)
+    reads = ((),)
     keywords = ("axis",)
+    sympy_route = "linear"  # the reduced axes as the columns of X: sum(x) is X·1
+    printing, draw = Call(shown=("axis",)), Draw(params=drawn_axis)
+    public = True  # dc.sum, dc.mean
 
     def shape(self, a, axis=None):
         axes = normalize_axis(self.name, a, axis)
         return tuple(n for i, n in enumerate(a) if i not in axes)
+
+    def canonical(self, a, axis=None):
+        """``axis`` as None, one non-negative int, or a sorted tuple of them."""
+        if axis is None:
+            return {"axis": None}
+        axes = normalize_axis(self.name, a, axis)
+        return {"axis": axes[0] if isinstance(axis, int | np.integer) else axes}
 
     def forward(self, x, axis=None):
         if axis is None:  # the common case (a loss): no axis bookkeeping, no dispatch layers
@@ -60,34 +78,24 @@ class Reduction(Op):
             out[index] = self.scale(sp.Add(*rows[index]), sp.Integer(rows.shape[-1]))
         return as_objects(out)
 
+    def matrix_views(self, a, axis=None):
+        axes = normalize_axis(self.name, a, axis)
+        kept = tuple(i for i in range(len(a)) if i not in axes)
+        return (MatrixView(kept + axes, (count(a, kept), count(a, axes))),)
+
+    def matrix_form(self, x, axis=None):
+        return self.scale(x * sp.OneMatrix(x.shape[1], 1), sp.Integer(x.shape[1]))
+
     @property
     def vjps(self):
-        def vjp(g, out, x, axis=None):
-            shape = np.shape(x)
-            batch_ndim = np.ndim(g) - len(self.shape(shape, axis))
-            return self.vjp_for(0, shape, (), batch_ndim, axis=axis)(g, out, x, axis=axis)
+        return (self.vjp,)
 
-        return (vjp,)
-
-    def vjp_for(self, k, in_shape, out_shape, batch_ndim, axis=None):
-        axes = normalize_axis(self.name, in_shape, axis)
-        n = count(in_shape, axes)
-        if batch_ndim == 0 and len(axes) == len(in_shape):  # scalar cotangent: fill every element
-
-            def vjp_spread(g, out, x, axis=None):
-                value = self.scale(g, n)
-                spread = np.empty(in_shape, dtype=np.asarray(value).dtype)  # NOTE: np.full is 3x slower
-                spread[...] = value
-                return spread
-
-            return vjp_spread
-        where = tuple(batch_ndim + a for a in axes)
-
-        def vjp(g, out, x, axis=None):
-            g = np.expand_dims(g, where)
-            return np.broadcast_to(self.scale(g, n), g.shape[:batch_ndim] + in_shape)
-
-        return vjp
+    def vjp(self, g, out, x, axis=None):
+        # Every input element gets its output's cotangent (scaled); x may be a shape-only stand-in.
+        axes = normalize_axis(self.name, x.shape, axis)
+        nb = g.ndim - (x.ndim - len(axes))
+        g = np.expand_dims(g, tuple(nb + a for a in axes))
+        return np.broadcast_to(self.scale(g, count(x.shape, axes)), g.shape[:nb] + x.shape)
 
     @staticmethod
     def scale(total, n):
@@ -101,6 +109,7 @@ class Sum(Reduction):
 
     name = "sum"
     numpy_names = ("sum", "add.reduce")
+    samples = (Sample(((2, 3),), {"axis": 1}), Sample(((2, 3),)))
 
 
 @op
@@ -109,6 +118,7 @@ class Mean(Reduction):
 
     name = "mean"
     numpy_names = ("mean",)
+    samples = (Sample(((2, 3),), {"axis": 0}), Sample(((2, 3),), {"axis": (0, 1)}))
 
     @staticmethod
     def scale(total, n):

@@ -9,8 +9,12 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument, NoSuchExample
 
 import diffcheck as dc
+from diffcheck.errors import ShapeError
 from diffcheck.ir import Const, Var, toposort, variables
-from diffcheck.ops import REGISTRY
+from diffcheck.ops import REGISTRY, Op
+from diffcheck.ops.base import registered
+from diffcheck.ops.drawing import Draw, Sample
+from diffcheck.ops.notation import Call
 from diffcheck.points import KINK_MARGIN, in_domain
 from diffcheck.strategies import CONSTANTS, MLPCase, expressions, mlps, points
 
@@ -182,3 +186,47 @@ INVALID = {
 def test_invalid_arguments_raise_when_the_strategy_is_created(call):
     with pytest.raises(InvalidArgument):
         call()  # creating the strategy raises; nothing is drawn
+
+
+# ----- drawing from the record -----
+class SquareTrace(Op):
+    """square_trace(x) = the sum of the diagonal of a square matrix."""
+
+    name, arity, printing, draw = "square_trace", 1, Call(), Draw()
+    samples, sympy_route, reads = (Sample(((2, 2),)),), "lower", ((),)
+
+    def shape(self, a):
+        if len(a) != 2 or a[0] != a[1]:
+            raise ShapeError(f"square_trace: needs a square matrix, got shape {a}")
+        return ()
+
+    @staticmethod
+    def forward(x):
+        return np.trace(x)
+
+    def lower(self, x):
+        return np.asarray(sum(x[i, i] for i in range(x.shape[0])), dtype=object)
+
+    @property
+    def vjps(self):
+        return (lambda g, out, x: np.multiply.outer(g, np.eye(x.shape[0])),)
+
+
+def test_an_op_whose_shape_rule_refuses_a_drawn_operand_is_drawn_only_where_it_fits():
+    square = dc.matrix("S", 2, 2)
+    with registered(SquareTrace):
+        nodes = drawn_nodes(expressions([a, x, square], ops=["square_trace", "add"]), 60)
+    traces = [node for node in nodes if node.op == "square_trace"]
+    assert traces and all(node.inputs[0].shape == (2, 2) for node in traces)
+
+
+def test_inputs_the_record_marks_positive_are_guarded():
+    nodes = drawn_nodes(expressions([a, x], ops=["log", "sqrt", "div", "mul", "add"]), 60)
+    guarded = [(n, 0) for n in nodes if n.op in ("log", "sqrt")] + [(n, 1) for n in nodes if n.op == "div"]
+    assert guarded and all(n.inputs[k].op == "add" and n.inputs[k].inputs[0].op == "mul" for n, k in guarded)
+
+
+def test_params_come_from_the_record_draw():
+    nodes = drawn_nodes(expressions([W], ops=["sum"]), 40)
+    axes = {dict(n.params).get("axis") for n in nodes if n.op == "sum"}
+    assert None in axes and axes & {0, 1}
