@@ -30,7 +30,8 @@ def forward_cost(y: Expr, var: Var) -> int:
     total = 0
     for node, record, is_live in zip(program.nodes, program.records, live, strict=True):
         if record is not None and is_live:
-            total += node.size * (node.inputs[0].shape[-1] if node.op == "matmul" else 1)
+            shapes = (x.shape for x in node.inputs)
+            total += record.lowered_terms(node.shape, *shapes, **node.kwargs)
     return max(total, PASS_COST)
 
 
