@@ -5,14 +5,14 @@ closed form, from a reverse-mode tape over NumPy, and from numeric differences, 
 the three are compared entry by entry.
 """
 
-from diffcheck.compare import check
+from diffcheck.checking.compare import check
+from diffcheck.checking.report import Kink, Mismatch, Report
+from diffcheck.checking.verify import check_chain, check_gradient
 from diffcheck.derivatives import evaluate, grad, jacobian, symbolic_jacobian, to_sympy
+from diffcheck.diagnosis.explain import explain, to_dot
 from diffcheck.errors import ParseError, ShapeError
-from diffcheck.explain import explain, to_dot
 from diffcheck.ir import Const, Expr, Var, const, matrix, scalar, vector
 from diffcheck.ops import REGISTRY as _REGISTRY
-from diffcheck.report import Kink, Mismatch, Report
-from diffcheck.verify import check_chain, check_gradient
 
 
 def _export_builders() -> list[str]:

@@ -49,7 +49,7 @@ def _run(argv: Sequence[str] | None) -> int:
     except SystemExit as exit_:  # argparse already printed a one-line usage error (or --version)
         return int(exit_.code or 0)
     if args.command == "demo":
-        from diffcheck import demo
+        from diffcheck.lecture import demo
 
         return demo.run(sys.stdout)
     from diffcheck.exercises import commands

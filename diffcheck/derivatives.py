@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from diffcheck import limits
 from diffcheck.backends import numeric, symbolic, tape
 from diffcheck.backends.program import compile_program, point_dtype, run_forward
+from diffcheck.checking import limits
 from diffcheck.ir import Expr, Var, known_variables, resolve_point
 
 METHODS = ("tape", "sympy", "numeric")
@@ -107,7 +107,7 @@ def jacobian(
 
     Returns an array of shape ``y.shape + x.shape`` (numerator layout), or
     ``x.shape + y.shape`` with ``layout="denominator"``. A request too large to build
-    (see ``diffcheck.limits``) is a ValueError before any work, saying what would work.
+    (see ``diffcheck.checking.limits``) is a ValueError before any work, saying what would work.
     """
     y = _as_expr(y)
     var = as_var(x, y)

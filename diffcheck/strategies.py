@@ -35,16 +35,16 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra.numpy import arrays
 
+from diffcheck.checking.points import in_domain, random_points
 from diffcheck.errors import ShapeError
 from diffcheck.ir import Const, Expr, Var, apply, toposort
 from diffcheck.ir import variables as variables_of
 from diffcheck.ops import REGISTRY
-from diffcheck.points import in_domain, random_points
 
 CONSTANTS = (0.5, 2.0, -1.5, 3.0)  # the first is what a constant leaf shrinks to
 _CHOICE = st.integers(0, 11)  # picks an axis, a fixed operand or a fixed matrix
 _DEFAULT_CONSTANTS = st.sampled_from(CONSTANTS)
-# As in diffcheck.points.random_points: magnitudes in [1/4, 2]; positive first, so values
+# As in diffcheck.checking.points.random_points: magnitudes in [1/4, 2]; positive first, so values
 # shrink to simple positive numbers such as 1.0.
 _VALUES = st.one_of(
     st.floats(0.25, 2.0, allow_subnormal=False), st.floats(-2.0, -0.25, allow_subnormal=False)
@@ -224,8 +224,8 @@ def points(expr: Expr) -> st.SearchStrategy[dict[str, np.ndarray]]:
     """``at`` mappings for ``expr``: every op inside its domain, every kink op off its kink.
 
     Values are drawn with ``hypothesis.extra.numpy.arrays`` (magnitudes in [1/4, 2],
-    so they shrink) and kept when ``diffcheck.points.in_domain`` accepts them; else
-    a point comes from ``diffcheck.points.random_points`` with a drawn seed; if that
+    so they shrink) and kept when ``diffcheck.checking.points.in_domain`` accepts them; else
+    a point comes from ``diffcheck.checking.points.random_points`` with a drawn seed; if that
     fails too, the example is rejected. A constant expression gives ``{}``.
 
     Example::

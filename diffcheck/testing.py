@@ -22,9 +22,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import diffcheck as dc
+from diffcheck.checking.report import Report
 from diffcheck.ir import Expr, Var, variables
 from diffcheck.printing import expr_str
-from diffcheck.report import Report
 
 MAX_LINES = 60  # of the report in a failure message; the table is capped by Report itself
 KEEP_TAIL = 12  # lines kept from the end (points, seed) when the middle is cut

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 import diffcheck as dc
-from diffcheck.demo import batch_xw
+from diffcheck.lecture.worked import batch_xw
 
 
 def main(argv: Sequence[str] | None = None) -> int:

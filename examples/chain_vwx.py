@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 import diffcheck as dc
-from diffcheck.demo import chain_product, chain_vwx
+from diffcheck.lecture.worked import chain_product, chain_vwx
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 import diffcheck as dc
-from diffcheck import training
+from diffcheck.lecture import training
 
 CHECKED = 12  # samples in the three-way check (SymPy's cost grows with every term)
 WEIGHTS = ["w0", "w1", "w2"]

@@ -12,7 +12,7 @@ import argparse
 from collections.abc import Sequence
 
 import diffcheck as dc
-from diffcheck.demo import graph_abcd, written
+from diffcheck.lecture.worked import graph_abcd, written
 
 
 def local(expr: dc.Expr, wrt: str, at: dict[str, float]) -> float:

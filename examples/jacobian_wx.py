@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 import diffcheck as dc
-from diffcheck.demo import wx
+from diffcheck.lecture.worked import wx
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 
 import diffcheck as dc
-from diffcheck import nn, training
+from diffcheck import nn
+from diffcheck.lecture import training
 
 INPUTS = [(0, 0), (0, 1), (1, 0), (1, 1)]
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 import diffcheck as dc
-from diffcheck.demo import tensor_compact, wx
+from diffcheck.lecture.worked import tensor_compact, wx
 
 
 def main(argv: Sequence[str] | None = None) -> int:

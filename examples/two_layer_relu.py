@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 import diffcheck as dc
-from diffcheck import training
+from diffcheck.lecture import training
 
 
 def numpy_step(x, y, w1, w2, lr):

@@ -16,14 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import diffcheck as dc
-from diffcheck import compare
+from diffcheck.checking import compare
+from diffcheck.checking.points import KINK_MARGIN, random_points
 from diffcheck.errors import ShapeError
 from diffcheck.ir import apply, toposort
 from diffcheck.ops.arithmetic import Binary
 from diffcheck.ops.base import REGISTRY, Op, as_objects, registered
 from diffcheck.ops.drawing import Draw, Sample
 from diffcheck.ops.notation import Call, Infix
-from diffcheck.points import KINK_MARGIN, random_points
 from diffcheck.printing import expr_str
 from diffcheck.strategies import expressions, points
 from tests.ops.test_table import (

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import diffcheck as dc
-from diffcheck.report import Mismatch, Report
+from diffcheck.checking.report import Mismatch, Report
 from diffcheck.testing import GradCheck, GradientCheckError, _capped, assert_gradient, failure_message
 
 a = dc.scalar("a")

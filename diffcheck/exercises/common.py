@@ -16,10 +16,10 @@ import numpy as np
 import sympy as sp
 
 import diffcheck as dc
+from diffcheck.checking.report import partial_name
 from diffcheck.exercises.model import Exercise, Part, Shape, texts_of
 from diffcheck.exercises.render import Block
 from diffcheck.exercises.symtext import to_latex, to_text
-from diffcheck.report import partial_name
 from diffcheck.symbols import element_name, indices
 
 SYMBOLIC_TOLERANCE = (1e-6, 1e-9)

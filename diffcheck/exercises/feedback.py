@@ -1,6 +1,6 @@
 """Feedback for a graded answer: per-part counts, the wrong elements by name, and hints.
 
-Hints come from :mod:`diffcheck.hints` (transpose/layout, sign, factor, zero, few),
+Hints come from :mod:`diffcheck.diagnosis.hints` (transpose/layout, sign, factor, zero, few),
 tested on the values at the grading points so that a hint is given only when it
 explains the answer exactly. Parts whose elements are not named ``∂y[i]/∂x[j]`` in
 numerator layout (a denominator-layout Jacobian, a block, a list of gradients) use
@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from diffcheck.checking.tolerances import EXERCISE_GRADING
+from diffcheck.diagnosis.hints import claim_hints, factor_hint, few_hint, sign_hint, zero_hint
 from diffcheck.exercises.render import echo
 from diffcheck.exercises.symtext import Unprintable, to_text
-from diffcheck.hints import claim_hints, factor_hint, few_hint, sign_hint, zero_hint
-from diffcheck.tolerances import EXERCISE_GRADING
 
 if TYPE_CHECKING:
     from diffcheck.exercises.grading import Grade, PartResult

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
+from diffcheck.checking.tolerances import EXERCISE_GRADING
 from diffcheck.errors import ParseError
 from diffcheck.exercises import render
 from diffcheck.exercises.render import Block
 from diffcheck.exercises.symtext import TEXT_LIMITS, to_latex, to_text
 from diffcheck.parsing import parse
 from diffcheck.symbols import element_name, element_symbol, indices
-from diffcheck.tolerances import EXERCISE_GRADING
 
 if TYPE_CHECKING:
     from diffcheck.exercises.equivalence import SymbolicChecker
@@ -40,7 +40,7 @@ class Part:
     each element's solution as parser text. ``layout`` is ``"numerator"`` or
     ``"denominator"`` for a Jacobian, ``""`` otherwise; ``transpose_note`` explains a
     transposed answer; ``claim`` is ``(output, wrt, out_ndim)`` when the part is a plain
-    numerator-layout derivative (then ``diffcheck.hints.claim_hints`` names elements
+    numerator-layout derivative (then ``diffcheck.diagnosis.hints.claim_hints`` names elements
     itself); ``batch`` is the batch size for the "averaged instead of summed" hint.
     """
 

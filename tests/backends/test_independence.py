@@ -23,7 +23,7 @@ def names_in(path: Path) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("backend", ["symbolic", "numeric", "sympy_local", "sympy_chain"])
+@pytest.mark.parametrize("backend", ["symbolic", "numeric", "sympy_local", "sympy_per_node"])
 def test_symbolic_and_numeric_backends_never_touch_a_vjp(backend):
     used = names_in(PACKAGE / "backends" / f"{backend}.py")
     assert not {n for n in used if "vjp" in n.lower()}

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 import diffcheck as dc
-from diffcheck import compare
 from diffcheck._lazy import sympy as sp
-from diffcheck.backends import symbolic, sympy_chain, sympy_local
-from diffcheck.blame import broadcast_batch_sizes
+from diffcheck.backends import symbolic, sympy_local, sympy_per_node
+from diffcheck.checking import compare
+from diffcheck.diagnosis.blame import broadcast_batch_sizes
+from diffcheck.diagnosis.localize import first_wrong_node
 from diffcheck.ir import Var, apply
-from diffcheck.localize import first_wrong_node
 from diffcheck.ops import REGISTRY, Op
 from diffcheck.ops.base import as_objects, op, registered
 from diffcheck.ops.drawing import Draw, Sample
@@ -46,7 +46,7 @@ def route_jacobian(record: Op, inputs, params, k: int) -> np.ndarray:
     for i in np.ndindex(np.shape(out)):
         seed = np.zeros(np.shape(out))
         seed[i] = 1.0
-        rows.append(sympy_chain._local_adjoint(record, node, k, seed, out, inputs))
+        rows.append(sympy_per_node._local_adjoint(record, node, k, seed, out, inputs))
     return np.stack(rows).reshape(np.shape(out) + np.shape(inputs[k]))
 
 
@@ -113,7 +113,7 @@ def test_lowered_terms_come_from_the_record():
     W, x = dc.matrix("W", 4, 5), dc.vector("x", 5)
     assert REGISTRY["matmul"].lowered_terms((4,), (4, 5), (5,)) == 20
     assert REGISTRY["tanh"].lowered_terms((4,), (4,)) == 4
-    assert sympy_chain.lowered_terms(dc.tanh(W @ x)) == 20 + 5 + 20 + 4
+    assert sympy_per_node.lowered_terms(dc.tanh(W @ x)) == 20 + 5 + 20 + 4
 
 
 def test_blame_reads_broadcasting_from_the_record_including_pow():
@@ -158,7 +158,7 @@ def test_the_per_node_route_of_a_row_softmax_is_its_real_jacobian(softmax, monke
     r = np.arange(12.0).reshape(3, 4) / 7
     y = dc.sum(softmax(X) * r)
     at = {"X": np.random.default_rng(0).standard_normal((3, 4))}
-    chained = sympy_chain.jacobian(y, X, at)
+    chained = sympy_per_node.jacobian(y, X, at)
     assert np.count_nonzero(chained) == 12
     np.testing.assert_allclose(chained, symbolic.jacobian(y, X, at), rtol=1e-12, atol=1e-14)
     report = dc.check(y, X)
@@ -167,10 +167,10 @@ def test_the_per_node_route_of_a_row_softmax_is_its_real_jacobian(softmax, monke
 
 
 def test_the_per_node_route_refuses_a_softmax_too_large_to_lower(softmax, monkeypatch):
-    monkeypatch.setattr(sympy_chain, "LOWER_TERMS", 10)
+    monkeypatch.setattr(sympy_per_node, "LOWER_TERMS", 10)
     X = dc.matrix("X", 3, 4)
     with pytest.raises(ValueError, match="row_softmax_for_tests: .* sympy_route 'lower'"):
-        sympy_chain.jacobian(dc.sum(softmax(X)), X, {"X": np.zeros((3, 4))})
+        sympy_per_node.jacobian(dc.sum(softmax(X)), X, {"X": np.zeros((3, 4))})
 
 
 def without_a_route(**attrs):
@@ -198,11 +198,11 @@ def test_the_linear_route_of_a_reduction_permutes_axes_back(reduce, axis):
     T = dc.Var("T", (2, 3, 4))
     y = dc.sum(dc.tanh(reduce(T, axis=axis)) * 1.5)
     at = {"T": np.random.default_rng(3).standard_normal((2, 3, 4))}
-    np.testing.assert_allclose(sympy_chain.jacobian(y, T, at), symbolic.jacobian(y, T, at),
+    np.testing.assert_allclose(sympy_per_node.jacobian(y, T, at), symbolic.jacobian(y, T, at),
                                rtol=1e-12, atol=1e-14)
 
 
 def test_a_transpose_without_a_matrix_form_is_refused_by_name():
     T = dc.Var("T", (2, 3, 4))
     with pytest.raises(dc.ShapeError, match="transpose: no matrix-level rule for shape"):
-        sympy_chain.jacobian(dc.sum(T.T), T, {"T": np.ones((2, 3, 4))})
+        sympy_per_node.jacobian(dc.sum(T.T), T, {"T": np.ones((2, 3, 4))})

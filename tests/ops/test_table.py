@@ -11,11 +11,11 @@ import sympy as sp
 
 import diffcheck as dc
 from diffcheck.backends import numeric, symbolic, tape
+from diffcheck.checking.points import random_points
 from diffcheck.ir import Expr, Var, apply, variables
 from diffcheck.ops import REGISTRY, Op, op
 from diffcheck.ops.drawing import Draw, Sample
 from diffcheck.ops.notation import Call, Infix, Postfix, Prefix, Text
-from diffcheck.points import random_points
 
 INPUT_NAMES = "abcdefgh"  # the sample's inputs are variables a, b, c, ...
 

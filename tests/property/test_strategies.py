@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument, NoSuchExample
 
 import diffcheck as dc
+from diffcheck.checking.points import KINK_MARGIN, in_domain
 from diffcheck.errors import ShapeError
 from diffcheck.ir import Const, Var, toposort, variables
 from diffcheck.ops import REGISTRY, Op
 from diffcheck.ops.base import registered
 from diffcheck.ops.drawing import Draw, Sample
 from diffcheck.ops.notation import Call
-from diffcheck.points import KINK_MARGIN, in_domain
 from diffcheck.strategies import CONSTANTS, MLPCase, expressions, mlps, points
 
 a, x, W = dc.scalar("a"), dc.vector("x", 3), dc.matrix("W", 2, 3)

@@ -1,0 +1,120 @@
+"""Each method's derivative tensor for one variable at one point, and the route it took.
+
+Large problems switch routes, and the report says so: SymPy composes per-node
+derivatives instead of expanding the closed form element by element, and numeric
+differences perturb a seeded sample of the variable's elements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from diffcheck.backends import numeric, sympy_per_node
+from diffcheck.backends.program import compile_program
+from diffcheck.derivatives import jacobian_numerator
+from diffcheck.ir import Var
+
+if TYPE_CHECKING:
+    from diffcheck.checking.pipeline import Run
+
+Index = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class SeededSample:
+    """The elements numeric differences perturb: all of them, or a seeded sample above ``limit``."""
+
+    seed: int | None
+    limit: int
+
+    def __call__(self, p: int, var: Var) -> list[Index] | None:
+        if var.size <= self.limit:
+            return None
+        rng = np.random.default_rng([self.seed or 0, p, *map(ord, var.name)])
+        picks = rng.choice(var.size, self.limit, replace=False)
+        return [tuple(int(i) for i in np.unravel_index(f, var.shape)) for f in picks]
+
+
+@dataclass(frozen=True)
+class FixedSample:
+    """The elements numeric differences perturb, chosen beforehand per variable (all when absent)."""
+
+    columns: dict[str, list[Index]]
+
+    def __call__(self, p: int, var: Var) -> list[Index] | None:
+        columns = self.columns.get(var.name)
+        return None if columns is None or len(columns) == var.size else columns
+
+
+@dataclass(frozen=True)
+class Column:
+    """One more column compared with the reference, such as a claim or a chain-rule product.
+
+    ``kind`` is a tolerance kind (``"claimed"``) or the name of a method whose kind the
+    column takes here (a product of numeric factors is as exact as numeric differences).
+    """
+
+    values: np.ndarray
+    kind: str
+
+    def tolerance_kind(self, method_kinds: dict[str, str]) -> str:
+        return method_kinds.get(self.kind, self.kind)
+
+
+@dataclass
+class MethodTensors:
+    """Numerator-layout tensors by method, their tolerance kinds, and the numeric details."""
+
+    tensors: dict[str, np.ndarray]
+    kinds: dict[str, str]
+    numeric: numeric.NumericJacobian | None
+    closed_form: bool  # the SymPy tensor is the element-wise closed form (refinable at 30 digits)
+
+    def add(self, columns: dict[str, Column]) -> None:
+        """Append further columns after the methods' own, each with its tolerance kind."""
+        kinds = dict(self.kinds)
+        for name, column in columns.items():
+            self.tensors[name], self.kinds[name] = column.values, column.tolerance_kind(kinds)
+
+
+def method_tensors(run: Run, var: Var, p: int, point: dict[str, np.ndarray]) -> MethodTensors:
+    """Every method of the run on ``∂y/∂var`` at ``point`` (numeric also when only it finds kinks)."""
+    y, methods = run.plan.y, run.plan.methods
+    analytic = numeric.is_analytic_path(compile_program(y), var)
+    nj = None
+    if "numeric" in methods or not analytic:
+        nj = _numeric(run, var, p, point, analytic)
+    result = MethodTensors({}, {}, nj, closed_form=False)
+    for m in methods:
+        run.stage(p, m, var)
+        if m == "numeric":
+            result.tensors[m], result.kinds[m] = nj.values, nj.method
+        elif m == "sympy" and sympy_per_node.lowered_terms(y) > run.plan.routes.sympy_terms:
+            with np.errstate(all="ignore"):
+                result.tensors[m], result.kinds[m] = sympy_per_node.jacobian(y, var, point), "tape"
+            run.note_once(
+                f"sympy: the element-wise closed form would have about "
+                f"{sympy_per_node.lowered_terms(y):.2g} terms, so the reference is {sympy_per_node.HOW}"
+            )
+        else:
+            result.closed_form |= m == "sympy"
+            result.tensors[m], result.kinds[m] = jacobian_numerator(y, var, point, m), "tape"
+    return result
+
+
+def _numeric(run: Run, var: Var, p: int, point: dict, analytic: bool) -> numeric.NumericJacobian:
+    """Numeric differences on the columns the plan's sample picks (all when it picks None)."""
+    columns = run.plan.numeric_sample(p, var)
+    if columns is not None:
+        run.note_once(
+            f"numeric: a seeded sample of {len(columns)} of the {var.size} elements of "
+            f"{var.name} is perturbed ({'one complex step' if analytic else 'one ± pair'} "
+            "each); the rest are compared "
+            "between sympy and tape only"
+        )
+    run.stage(p, "numeric", var)
+    with np.errstate(all="ignore"):
+        return numeric.jacobian(run.plan.y, var, point, columns)

@@ -1,0 +1,1 @@
+"""The lecture's material: its worked examples, its training loops, and ``diffcheck demo``."""
