@@ -17,13 +17,14 @@ import sympy as sp
 
 import diffcheck as dc
 from diffcheck.checking.report import partial_name
+from diffcheck.checking.tolerances import EXERCISE_DECIMALS, EXERCISE_GRADING
 from diffcheck.exercises.model import Exercise, Part, Shape, texts_of
 from diffcheck.exercises.render import Block
 from diffcheck.exercises.symtext import to_latex, to_text
 from diffcheck.symbols import element_name, indices
 
-SYMBOLIC_TOLERANCE = (1e-6, 1e-9)
-NUMERIC_TOLERANCE = (1e-3, 1e-6)  # decimals typed from a calculator: 4 significant digits
+SYMBOLIC_TOLERANCE = EXERCISE_GRADING
+NUMERIC_TOLERANCE = EXERCISE_DECIMALS  # decimals typed from a calculator: 4 significant digits
 FUNCTIONS_HELP = "`sigmoid`, `exp`, `log`, `tanh`, `sqrt`, `sin`, `cos`"
 
 

@@ -17,6 +17,7 @@ import sympy as sp
 import diffcheck as dc
 from diffcheck.exercises.common import (
     NUMERIC_TOLERANCE,
+    SYMBOLIC_TOLERANCE,
     Draft,
     DraftPart,
     answer_help,
@@ -120,7 +121,7 @@ def make_graph(rng: np.random.Generator, level: int) -> Draft:
     return Draft(title=f"Computational graph with {len(leaves)} inputs (level {level})",
                  blocks=blocks, worked=_worked(leaves, steps, order, given),
                  variables={n: () for n in leaves}, parts=[part], intermediates=intermediates,
-                 given=given, tolerance=NUMERIC_TOLERANCE if given else (1e-6, 1e-9))
+                 given=given, tolerance=NUMERIC_TOLERANCE if given else SYMBOLIC_TOLERANCE)
 
 
 def _node_gradient(leaves: list[str], steps: list[Step], name: str,

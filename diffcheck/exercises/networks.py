@@ -16,6 +16,7 @@ import sympy as sp
 import diffcheck as dc
 from diffcheck.exercises.common import (
     NUMERIC_TOLERANCE,
+    SYMBOLIC_TOLERANCE,
     Draft,
     DraftPart,
     answer_help,
@@ -268,7 +269,7 @@ def make_circle(rng: np.random.Generator, level: int) -> Draft:
     return Draft(title=f"Circle classifier gradient (level {level})", blocks=blocks,
                  worked=worked, variables=variables, parts=[part],
                  intermediates=[("z", nodes["z"]), ("yhat", nodes["yhat"])], given=given,
-                 tolerance=NUMERIC_TOLERANCE if given else (1e-6, 1e-9))
+                 tolerance=NUMERIC_TOLERANCE if given else SYMBOLIC_TOLERANCE)
 
 
 def _circle_steps(build: Callable[[str | None], dict[str, dc.Expr]],

@@ -14,7 +14,7 @@ from diffcheck.exercises.model import Exercise
 from diffcheck.lecture import demo
 
 PACKAGE = Path(dc.__file__).parent
-TOLERANCE_NAMES = {"rtol", "atol"}
+TOLERANCE_NAMES = {"rtol", "atol", "tolerance"}
 COMPARING_CALLS = {"isclose", "allclose", "assert_allclose"}
 KINDS = ("tape", "complex-step", "central", "claimed")
 
@@ -46,7 +46,7 @@ def _names(target: ast.AST) -> list[str]:
 
 def _is_tolerance_name(name: str) -> bool:
     lowered = name.lower()
-    return lowered in TOLERANCE_NAMES or lowered.endswith(("_rtol", "_atol"))
+    return lowered in TOLERANCE_NAMES or lowered.endswith(("_rtol", "_atol", "_tolerance"))
 
 
 def literal_tolerances(source: str) -> list[str]:
@@ -92,6 +92,8 @@ def test_no_module_but_tolerances_writes_a_tolerance_as_a_number():
     "def f(x, rtol=1e-5):\n    pass",
     "FUNCTION_RTOL = 1e-10",
     "check(y, x, atol=-0.0)",
+    "SYMBOLIC_TOLERANCE = (1e-6, 1e-9)",
+    "Part(given=g, tolerance=NUMERIC if g else (1e-6, 1e-9))",
 ])
 def test_the_scan_finds_a_literal_tolerance(source):
     assert literal_tolerances(source), source
