@@ -9,6 +9,7 @@ process that built it.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -101,6 +102,28 @@ class Expr:
     @property
     def T(self) -> Expr:  # noqa: N802 - NumPy's spelling
         return apply("transpose", self)
+
+    def __getitem__(self, index: Any) -> Expr:
+        """NumPy's basic and integer-array indexing (``e[0]``, ``e[:, ::2]``, ``e[[2, 0]]``)."""
+        return method("__getitem__")(self, index)
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a scalar expression (shape ())")
+        return self.shape[0]
+
+    def __iter__(self) -> Any:
+        raise TypeError("an expression is not iterable; index it (e[i]) or use dc functions")
+
+    def __getattr__(self, name: str) -> Any:
+        """Array methods declared by op records (``e.sum(axis=0)``, ``e.reshape(2, 3)``)."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            build = method(name)
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}") from None
+        return functools.partial(build, self)
 
     # ----- NumPy's protocols: never let NumPy treat an expression as an object array -----
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
@@ -208,6 +231,17 @@ def apply(op_name: str, *operands: Any, **params: Any) -> Expr:
     shapes = tuple(x.shape for x in inputs)
     shape = op.shape(*shapes, **params)
     return Expr(op_name, inputs, op.canonical(*shapes, **params), shape)
+
+
+def method(name: str) -> Any:
+    """The builder behind the expression method ``name``, read from the op records'
+    ``methods`` (KeyError when no record offers it)."""
+    from diffcheck.ops import REGISTRY
+
+    for record in REGISTRY.values():
+        if name in record.methods:
+            return record.method_builder(name)
+    raise KeyError(name)
 
 
 # ----- graph walks -----

@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra.numpy import arrays
 
-from diffcheck.checking.points import in_domain, random_points
+from diffcheck.checking.points import in_domain, into_domain, random_points
 from diffcheck.errors import ShapeError
 from diffcheck.ir import Const, Expr, Var, apply, toposort
 from diffcheck.ir import variables as variables_of
@@ -249,7 +249,7 @@ def points(expr: Expr) -> st.SearchStrategy[dict[str, np.ndarray]]:
 
 @st.composite
 def _points_in_domain(draw: Any, expr: Expr, values: st.SearchStrategy[dict]) -> dict[str, np.ndarray]:
-    point = draw(values)
+    point = into_domain(expr, draw(values))
     if in_domain(expr, point):
         return point
     seed = draw(st.integers(0, 2**32 - 1))

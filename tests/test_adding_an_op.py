@@ -21,7 +21,8 @@ from diffcheck.checking.points import KINK_MARGIN, random_points
 from diffcheck.errors import ShapeError
 from diffcheck.ir import apply, toposort
 from diffcheck.ops.arithmetic import Binary
-from diffcheck.ops.base import REGISTRY, Op, as_objects, registered
+from diffcheck.ops.arrays import as_objects
+from diffcheck.ops.base import REGISTRY, Op, registered
 from diffcheck.ops.drawing import Draw, Sample
 from diffcheck.ops.notation import Call, Infix
 from diffcheck.printing import expr_str

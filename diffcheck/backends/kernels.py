@@ -83,7 +83,7 @@ def vjp_for(record: Op, k: int, in_shapes: tuple[Shape, ...], out_shape: Shape, 
             rule = SPECIALISED[cls](record, k, in_shapes, out_shape, batch_ndim, params)
             break
     if rule is None:
-        rule = record.vjps[k]
+        rule = record.vjp_rule(k)
     if record.broadcasts:
         rule = unbroadcast_to(rule, in_shapes[k], out_shape, batch_ndim)
     return rule
@@ -92,7 +92,7 @@ def vjp_for(record: Op, k: int, in_shapes: tuple[Shape, ...], out_shape: Shape, 
 def plain_vjp(record: Op, k: int, in_shapes: tuple[Shape, ...], out_shape: Shape,
               batch_ndim: int) -> Rule:
     """The record's own VJP with the generic unbroadcast: what every kernel must equal."""
-    rule = record.vjps[k]
+    rule = record.vjp_rule(k)
     return unbroadcast_to(rule, in_shapes[k], out_shape, batch_ndim) if record.broadcasts else rule
 
 

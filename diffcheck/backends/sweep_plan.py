@@ -248,7 +248,8 @@ def plan_sweep(program: Program, wrt: tuple[Var, ...], nb: int, dtype: np.dtype,
 
 def _read_slots(program: Program, i: int, k: int) -> list[int]:
     """The slots whose values node ``i``'s VJP for input ``k`` reads, per its ``reads``."""
-    return [i if token == "out" else program.args[i][token] for token in program.records[i].reads[k]]
+    reads = program.records[i].reads_of(k, len(program.args[i]))
+    return [i if token == "out" else program.args[i][token] for token in reads]
 
 
 def _needed_values(program: Program, edges: list[tuple[int, int, int]]) -> set[int]:
@@ -295,7 +296,8 @@ def _edge(program: Program, i: int, k: int, a: int, nb: int, constants: Env) -> 
     rule = kernels.vjp_for(record, k, in_shapes, node.shape, nb, node.kwargs)
     rule = functools.partial(rule, **node.kwargs) if node.kwargs else rule
     values = tuple(f"v{s}" if f"u{s}" not in constants else f"u{s}" for s in (i, *program.args[i]))
-    return Edge(i, k, a, rule, values, record.name, in_shapes[k], record.reads[k], "first", nb)
+    reads = record.reads_of(k, len(in_shapes))
+    return Edge(i, k, a, rule, values, record.name, in_shapes[k], reads, "first", nb)
 
 
 def _backward_steps(program: Program, wrt: tuple[Var, ...], edges: list[tuple[int, int, int]],

@@ -24,7 +24,8 @@ import numpy as np
 from diffcheck.backends import sympy_local
 from diffcheck.backends.program import Program, compile_program, point_dtype, run_forward
 from diffcheck.ir import Const, Expr, Var
-from diffcheck.ops.base import Op, unbroadcast
+from diffcheck.ops.arrays import unbroadcast
+from diffcheck.ops.base import Op
 from diffcheck.progress import advance
 
 HOW = (

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from diffcheck.backends.program import compile_program, run_forward
-from diffcheck.ir import Expr, resolve_point, variables
+from diffcheck.ir import Const, Expr, Var, resolve_point, toposort, variables
+from diffcheck.ops import REGISTRY
 from diffcheck.symbols import element_name
 
 KINK_MARGIN = 1e-3
@@ -105,6 +106,20 @@ def in_domain(expr: Expr, point: dict[str, np.ndarray]) -> bool:
     return True
 
 
+def into_domain(expr: Expr, point: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``point`` with each variable that is an input of an op moved inside that input's
+    domain by the record's ``into_domain`` (``A Aᵀ + nI`` for ``cholesky(A)``)."""
+    moved = dict(point)
+    for node in toposort(expr):
+        if isinstance(node, Var | Const):
+            continue
+        record = REGISTRY[node.op]
+        for k, x in enumerate(node.inputs):
+            if isinstance(x, Var) and x.name in moved:
+                moved[x.name] = np.asarray(record.into_domain(k, moved[x.name]), dtype=np.float64)
+    return moved
+
+
 def random_points(expr: Expr, count: int, seed: int | None) -> list[dict[str, np.ndarray]]:
     """Up to ``count`` points for ``expr`` drawn from ``seed``; raise if the domain is too small."""
     return draw_points(expr, count, seed).points
@@ -124,7 +139,7 @@ def draw_points(expr: Expr, count: int, seed: int | None) -> Points:
     tries = max(TRIES, 2 * count)
     found: list[dict[str, np.ndarray]] = []
     for attempt in range(tries):
-        point = _draw(rng, shapes, signed=attempt < tries // 2)
+        point = into_domain(expr, _draw(rng, shapes, signed=attempt < tries // 2))
         if in_domain(expr, point):
             found.append(point)
             if len(found) == count:

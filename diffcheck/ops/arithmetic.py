@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from diffcheck.ops.base import Op, as_objects, broadcast_shape, is_integer_constant, op
+from diffcheck.ops.arrays import as_objects, broadcast_shape, is_integer_constant
+from diffcheck.ops.base import Op, op
 from diffcheck.ops.drawing import Draw, Fixed, Sample
 from diffcheck.ops.notation import Infix, Prefix
 

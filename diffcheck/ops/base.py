@@ -30,7 +30,15 @@ A record carries everything each backend may read about an op, and nothing more:
 - ``public`` and ``public_name`` — whether ``diffcheck`` exports a builder, and its name;
 - ``keywords`` — the params its public builder accepts (``dc.sum(x, axis=0)``), in order;
 - ``numpy_names`` and ``usage()`` — the NumPy functions it stands for and how diffcheck
-  spells it, for the error that NumPy functions on expressions raise.
+  spells it, for the error that NumPy functions on expressions raise;
+- ``methods`` — the names under which expressions offer it as a method (``e.sum(axis=0)``);
+- ``variadic`` — it takes ``arity`` or more inputs (``concatenate``); its one VJP is then
+  called as ``rule(k, g, out, *xs, **params)`` and its ``reads`` is one entry for every
+  input (``"out"`` and/or ``"inputs"``); consumers go through ``vjp_rule(k)`` and
+  ``reads_of(k, n)``;
+- ``into_domain(k, x)`` — maps any array to a value of input ``k`` inside the domain
+  (``A Aᵀ + nI`` for a positive definite input); random points apply it to a variable
+  that is that input.
 
 VJPs receive ``g`` with leading batch axes (``g.shape == batch + out.shape``) so a whole
 Jacobian can be pushed through the tape at once.
@@ -38,6 +46,7 @@ Jacobian can be pushed through the tape at once.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from collections.abc import Callable, Iterator, Sequence
@@ -46,7 +55,6 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from diffcheck.errors import ShapeError
 from diffcheck.ops.drawing import Draw, Sample
 from diffcheck.ops.notation import Call, Infix, Postfix, Prefix, Printing, Text
 
@@ -70,6 +78,8 @@ class Op:
     numpy_names: ClassVar[tuple[str, ...]] = ()  # NumPy functions it stands for (``"add.reduce"``)
     sympy_route: ClassVar[str]  # the per-node SymPy rule: one of SYMPY_ROUTES
     broadcasts: ClassVar[bool] = False  # its inputs broadcast against each other (NumPy's rule)
+    methods: ClassVar[tuple[str, ...]] = ()  # expression methods that build it (``e.sum()``)
+    variadic: ClassVar[bool] = False  # takes ``arity`` or more inputs
 
     def shape(self, *shapes: tuple[int, ...], **params: Any) -> tuple[int, ...]:
         raise NotImplementedError
@@ -86,6 +96,24 @@ class Op:
 
     def domain(self, *xs: np.ndarray, **params: Any) -> bool:
         return True
+
+    def into_domain(self, k: int, x: np.ndarray) -> np.ndarray:
+        """``x`` moved inside the domain of input ``k`` (by default: unchanged), so random
+        points satisfy domains rejection cannot (positive definite matrices)."""
+        return x
+
+    def vjp_rule(self, k: int) -> Callable[..., np.ndarray]:
+        """The plain VJP for input ``k``, called as ``rule(g, out, *xs, **params)``."""
+        if self.variadic:
+            return functools.partial(self.vjps[0], k)
+        return self.vjps[k]
+
+    def reads_of(self, k: int, n: int) -> tuple[str | int, ...]:
+        """What the VJP for input ``k`` of ``n`` reads: ``"out"`` and input positions."""
+        if not self.variadic:
+            return self.reads[k]
+        (tokens,) = self.reads
+        return (*(("out",) if "out" in tokens else ()), *(range(n) if "inputs" in tokens else ()))
 
     def lowered_terms(self, out_shape: tuple[int, ...], *in_shapes: tuple[int, ...], **params: Any) -> int:
         """Roughly how many SymPy terms its element-wise lowering has (one per output)."""
@@ -136,7 +164,9 @@ class Op:
         """How a user writes this op in diffcheck, for hints such as ``dc.sum(x, axis=...)``."""
         if self.symbol is not None:
             return f"x {self.symbol} y" if self.arity == 2 else f"{self.symbol}x"
-        inputs = ", ".join(("x", "y")[: self.arity])
+        if self.variadic:
+            return f"dc.{self.name}([x, y, ...]{''.join(f', {k}=...' for k in self.keywords)})"
+        inputs = ", ".join(("x", "y", "z")[: self.arity])
         return f"dc.{self.name}({', '.join([inputs, *(f'{k}=...' for k in self.keywords)])})"
 
     def builder(self) -> Callable[..., Any]:
@@ -146,11 +176,32 @@ class Op:
         name = self.name
 
         def build(*operands: Any, **params: Any) -> Any:
+            if self.variadic:
+                operands = self.unpack(operands)
+                inputs = operands[0]
+                return apply(name, *inputs, **self.bind((None,) * self.arity + operands[1:], params))
             return apply(name, *operands[: self.arity], **self.bind(operands, params))
 
         build.__name__ = build.__qualname__ = name
         build.__doc__ = type(self).__doc__
         return build
+
+    def method_builder(self, name: str) -> Callable[..., Any]:
+        """The function behind the expression method ``name``: the public builder, unless
+        the record overrides this for a method with NumPy's method signature
+        (``e.reshape(2, 3)`` against ``np.reshape(e, (2, 3))``)."""
+        return self.builder()
+
+    def unpack(self, operands: tuple[Any, ...]) -> tuple[Any, ...]:
+        """A variadic builder's call as NumPy's ``concatenate(seq, ...)``: the first argument
+        is the sequence of inputs (a TypeError names the misuse)."""
+        public = f"dc.{self.name}()"
+        if not operands or not isinstance(operands[0], list | tuple):
+            raise TypeError(f"{public} takes a list or tuple of expressions first, as "
+                            f"np.{self.name} does: dc.{self.name}([a, b], ...)")
+        if len(operands[0]) < self.arity:
+            raise TypeError(f"{public} needs at least {self.arity} input(s), got {len(operands[0])}")
+        return (tuple(operands[0]), *operands[1:])
 
     def bind(self, operands: tuple[Any, ...], params: dict[str, Any]) -> dict[str, Any]:
         """The params of a builder call, with positionals after the inputs taken as keywords
@@ -192,8 +243,10 @@ def op(cls: type[Op]) -> type[Op]:
             raise TypeError(f"op {cls.name!r}: keywords {missing} are not parameters of its shape rule")
     check_sympy_route(cls)
     record = cls()
-    if len(record.vjps) != cls.arity:
-        raise TypeError(f"op {cls.name!r} declares {len(record.vjps)} VJPs for {cls.arity} inputs")
+    expected = 1 if cls.variadic else cls.arity
+    if len(record.vjps) != expected:
+        what = "a variadic op, one VJP rule(k, g, out, *xs)" if cls.variadic else f"{cls.arity} inputs"
+        raise TypeError(f"op {cls.name!r} declares {len(record.vjps)} VJPs for {what}")
     check_presentation(cls)
     REGISTRY[cls.name] = record
     return cls
@@ -224,6 +277,8 @@ def check_presentation(cls: type[Op]) -> None:
 
 def _printing_problems(cls: type[Op]) -> list[str]:
     inputs = {Infix: 2, Prefix: 1, Postfix: 1, Call: cls.arity}  # what each notation prints
+    if cls.variadic and type(cls.printing) is not Call:
+        return ["a variadic op prints as a Call"]
     if type(cls.printing) not in inputs:
         return [f"printing must be {PRESENTATION['printing']}"]
     if inputs[type(cls.printing)] != cls.arity:
@@ -235,9 +290,12 @@ def _printing_problems(cls: type[Op]) -> list[str]:
 def _sample_problems(cls: type[Op]) -> list[str]:
     if not isinstance(cls.samples, tuple) or not cls.samples:
         return [f"samples must be {PRESENTATION['samples']}, at least one"]
-    wrong = [s for s in cls.samples if not isinstance(s, Sample) or len(s.shapes) != cls.arity]
+    def fits(n: int) -> bool:
+        return n >= cls.arity if cls.variadic else n == cls.arity
+    wrong = [s for s in cls.samples if not isinstance(s, Sample) or not fits(len(s.shapes))]
     if wrong:
-        return [f"sample {wrong[0]!r} is not a Sample of {cls.arity} shape(s)"]
+        many = "or more " if cls.variadic else ""
+        return [f"sample {wrong[0]!r} is not a Sample of {cls.arity} {many}shape(s)"]
     params = set(getattr(cls.printing, "shown", ())).union(*(s.params for s in cls.samples))
     if unknown := sorted(params - set(cls.keywords)):
         return [f"params {unknown} in printing or samples are not among its keywords {cls.keywords}"]
@@ -284,6 +342,8 @@ def registered(cls: type[Op]) -> Iterator[Op]:
 def normalised_reads(cls: type[Op]) -> tuple[tuple[str | int, ...], ...]:
     """``cls.reads`` as one tuple per input of ``"out"`` and sorted input indices; a TypeError
     names the op and the entry that is not of that form (such as the old ``"out y"``)."""
+    if cls.variadic:
+        return _variadic_reads(cls)
     everything = ("out", *range(cls.arity))
     if cls.reads is None:
         return (everything,) * cls.arity
@@ -302,6 +362,18 @@ def normalised_reads(cls: type[Op]) -> tuple[tuple[str | int, ...], ...]:
     return tuple(result)
 
 
+def _variadic_reads(cls: type[Op]) -> tuple[tuple[str, ...]]:
+    """A variadic op's ``reads``: one entry for every input, of ``"out"`` and ``"inputs"``."""
+    if cls.reads is None:
+        return (("out", "inputs"),)
+    entry = cls.reads[0] if isinstance(cls.reads, tuple) and len(cls.reads) == 1 else None
+    tokens = (entry,) if isinstance(entry, str) else entry
+    if not isinstance(tokens, tuple) or not set(tokens) <= {"out", "inputs"}:
+        raise TypeError(f"op {cls.name!r}: a variadic op's reads is one entry of 'out' and/or "
+                        f"'inputs' for every input, e.g. (('inputs',),); got {cls.reads!r}")
+    return (tuple(t for t in ("out", "inputs") if t in tokens),)
+
+
 def hashable(name: str, key: str, value: Any) -> Any:
     """``value`` with lists and arrays as tuples and NumPy scalars as Python ones; a TypeError
     names the op and the param when no hashable form exists."""
@@ -316,38 +388,3 @@ def hashable(name: str, key: str, value: Any) -> Any:
     except TypeError:
         raise TypeError(f"op {name!r}: param {key}={value!r} has no hashable form") from None
     return value
-
-
-# ----- helpers shared by the records -----
-def as_objects(value: Any) -> np.ndarray:
-    """Wrap a SymPy expression or array of them as an object ndarray (0-d for scalars)."""
-    if isinstance(value, np.ndarray) and value.dtype == object:
-        return value
-    out = np.empty(np.shape(value), dtype=object)
-    out[...] = value
-    return out
-
-
-def broadcast_shape(name: str, a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
-    """NumPy's broadcasting rule, with a ShapeError naming the op and both shapes."""
-    try:
-        return tuple(np.broadcast_shapes(a, b))
-    except ValueError:
-        raise ShapeError(f"{name}: cannot broadcast shapes {a} and {b}") from None
-
-
-def unbroadcast(g: np.ndarray, shape: tuple[int, ...], out_ndim: int) -> np.ndarray:
-    """Sum ``g`` (batch + broadcast shape) back to batch + ``shape``, undoing broadcasting."""
-    nb = g.ndim - out_ndim
-    extra = out_ndim - len(shape)
-    if extra:
-        g = g.sum(axis=tuple(range(nb, nb + extra)))
-    axes = tuple(nb + i for i, n in enumerate(shape) if n == 1 and g.shape[nb + i] != 1)
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    return g
-
-
-def is_integer_constant(x: np.ndarray) -> bool:
-    """True when every entry of ``x`` is a whole number (e.g. the exponent of ``x**2``)."""
-    return bool(np.all(np.isreal(x)) and np.all(np.mod(np.real(x), 1) == 0))

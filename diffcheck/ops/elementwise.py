@@ -7,7 +7,8 @@ import numpy as np
 from diffcheck._lazy import LazyModule
 from diffcheck._lazy import sympy as sp
 from diffcheck.ops.arithmetic import MARGIN
-from diffcheck.ops.base import Op, as_objects, op
+from diffcheck.ops.arrays import as_objects
+from diffcheck.ops.base import Op, op
 from diffcheck.ops.drawing import Draw, Sample
 from diffcheck.ops.notation import Call
 

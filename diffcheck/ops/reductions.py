@@ -9,7 +9,8 @@ import numpy as np
 
 from diffcheck._lazy import sympy as sp
 from diffcheck.errors import ShapeError
-from diffcheck.ops.base import MatrixView, Op, as_objects, op
+from diffcheck.ops.arrays import as_objects
+from diffcheck.ops.base import MatrixView, Op, op
 from diffcheck.ops.drawing import Draw, Sample
 from diffcheck.ops.notation import Call
 

@@ -6,7 +6,7 @@ import pytest
 from diffcheck.backends import kernels
 from diffcheck.ops import REGISTRY
 from diffcheck.ops.arithmetic import Pow
-from diffcheck.ops.base import unbroadcast
+from diffcheck.ops.arrays import unbroadcast
 from diffcheck.ops.linalg import Matmul
 from diffcheck.ops.reductions import Reduction
 

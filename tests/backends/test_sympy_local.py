@@ -12,7 +12,8 @@ from diffcheck.diagnosis.blame import broadcast_batch_sizes
 from diffcheck.diagnosis.localize import first_wrong_node
 from diffcheck.ir import Var, apply
 from diffcheck.ops import REGISTRY, Op
-from diffcheck.ops.base import as_objects, op, registered
+from diffcheck.ops.arrays import as_objects
+from diffcheck.ops.base import op, registered
 from diffcheck.ops.drawing import Draw, Sample
 from diffcheck.ops.notation import Call
 

@@ -6,7 +6,8 @@ import pytest
 import diffcheck as dc
 from diffcheck.errors import ShapeError
 from diffcheck.ops import REGISTRY, Op
-from diffcheck.ops.base import as_objects, registered
+from diffcheck.ops.arrays import as_objects
+from diffcheck.ops.base import registered
 from diffcheck.ops.drawing import Draw, Sample
 from diffcheck.ops.notation import Call
 

@@ -10,7 +10,7 @@ import pytest
 import sympy as sp
 
 import diffcheck as dc
-from diffcheck.backends import numeric, symbolic, tape
+from diffcheck.backends import numeric, symbolic, sympy_per_node, tape
 from diffcheck.checking.points import random_points
 from diffcheck.ir import Expr, Var, apply, variables
 from diffcheck.ops import REGISTRY, Op, op
@@ -60,6 +60,21 @@ def test_forward_equals_lambdified_lowering(name):
 def test_vjps_equal_numeric_jacobians(name):
     for expr in sample_expressions(name):
         assert_vjps_equal_numeric(expr)
+
+
+def assert_per_node_route_equals_symbolic(expr: Expr) -> None:
+    """SymPy per node (the record's ``sympy_route``, as at scale) equals SymPy's closed form."""
+    for point in random_points(expr, 2, seed=3):
+        for var in variables(expr).values():
+            expected = symbolic.jacobian(expr, var, point)
+            got = sympy_per_node.jacobian(expr, var, point)
+            np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_per_node_sympy_route_equals_the_closed_form(name):
+    for expr in sample_expressions(name):
+        assert_per_node_route_equals_symbolic(expr)
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
