@@ -31,7 +31,7 @@ _BUILDERS = _export_builders()
 __version__ = "0.1.0"
 
 # Built on the names above, so imported after them.
-from diffcheck import nn  # noqa: E402
+from diffcheck import linalg, nn  # noqa: E402
 
 
 def __getattr__(name: str):
@@ -46,7 +46,7 @@ def __getattr__(name: str):
 __all__ = [
     "Const", "Expr", "Kink", "Mismatch", "ParseError", "Report", "ShapeError", "Var",
     "check", "check_chain", "check_gradient", "const", "evaluate", "exercises",
-    "explain", "grad", "jacobian", "matrix", "nn", "scalar",
+    "explain", "grad", "jacobian", "linalg", "matrix", "nn", "scalar",
     "symbolic_jacobian", "to_dot", "to_sympy", "vector",
 ]
 __all__ += _BUILDERS  # exp, log, ..., sum, mean: every public record of the op table

@@ -94,10 +94,10 @@ class Expr:
         return self
 
     def __matmul__(self, other: Any) -> Expr:
-        return apply("matmul", self, other)
+        return method("__matmul__")(self, other)  # the record that fits the shapes (batched or not)
 
     def __rmatmul__(self, other: Any) -> Expr:
-        return apply("matmul", other, self)
+        return method("__matmul__")(other, self)
 
     @property
     def T(self) -> Expr:  # noqa: N802 - NumPy's spelling

@@ -1,5 +1,8 @@
 """Networks in the lecture's row notation: ``Dense``, ``MLP``, losses and the XOR net.
 
+Also the layers that are one op each (``softmax``, ``log_softmax``, ``layer_norm``,
+``cross_entropy``, ``logsumexp``; see ``diffcheck.nn_functions``).
+
 A layer maps a row (or a design matrix of rows) to a row: ``Z = A W + b`` and
 ``A_out = act(Z)``, with ``W`` of shape ``(n_in, n_out)`` and the bias ``b`` of shape
 ``(n_out,)`` broadcast over the batch rows (the lecture's ``B``). Everything here only
@@ -22,6 +25,7 @@ import numpy as np
 
 from diffcheck.errors import ShapeError
 from diffcheck.ir import Expr, Var, apply, lift
+from diffcheck.nn_functions import cross_entropy, layer_norm, log_softmax, logsumexp, softmax
 
 Activation = Callable[[Expr], Expr]
 Seed = int | np.random.Generator | None
@@ -261,31 +265,17 @@ def row_max(z: Any) -> Expr:
     return items[0]
 
 
-def logsumexp(z: Any) -> Expr:
-    """``log Σ_k exp(z_k)`` over the last axis, shifted by the row maximum ``c``.
-
-    ``c + log Σ exp(z − c)`` equals the plain formula for *any* ``c``; ``c = row_max(z)``
-    keeps every exponent ``≤ 0`` (no overflow) with at least one ``≈ 0`` (no log of 0).
-    The shift is differentiated along with everything else rather than stopped, and its
-    contributions cancel exactly (``∇c − ∇c · Σ softmax``), so the gradient is the
-    softmax, to rounding, at any ``|z|``.
-    """
-    z = lift(z)
-    if z.ndim not in (1, 2):
-        raise ShapeError(f"logsumexp: expected logits of shape (k,) or (m, k), got {z.shape}")
-    c = row_max(z)
-    # z.T is (k, m), so subtracting c of shape (m,) shifts each sample's row.
-    return c + _log(_sum(_exp(z.T - c), axis=0))
-
-
 def softmax_cross_entropy(logits: Any, y: Any) -> Expr:
     """Mean over samples (rows) of ``−Σ_k y_k log softmax(z)_k``, for one-hot ``y``.
 
-    Computed as ``(Σ_k y_k) · logsumexp(z) − Σ_k y_k z_k`` (see :func:`logsumexp` for
-    why it is stable); ``logits`` and ``y`` have shape ``(k,)`` or ``(m, k)``.
+    Computed as ``−Σ_k y_k · log_softmax(z)_k`` (max-shifted, finite for any ``|z|``);
+    ``logits`` and ``y`` have shape ``(k,)`` or ``(m, k)``, and ``y`` may be any
+    (soft) targets. For integer class labels use :func:`cross_entropy`.
     """
     z, y = _pair(logits, y, "softmax_cross_entropy")
-    per_sample = _sum(y, axis=-1) * logsumexp(z) - _sum(y * z, axis=-1)
+    if z.ndim not in (1, 2):
+        raise ShapeError(f"softmax_cross_entropy: expected logits of shape (k,) or (m, k), got {z.shape}")
+    per_sample = -_sum(y * log_softmax(z), axis=-1)
     return per_sample if z.ndim == 1 else _mean(per_sample)
 
 
@@ -358,6 +348,7 @@ def gate(name: str, x1: Any, x2: Any) -> Expr:
 
 __all__ = [
     "ACTIVATIONS", "Dense", "GATES", "LOSSES", "MLP", "XORNetwork", "XOR_INPUTS", "XOR_TARGETS",
-    "activation_name", "binary_cross_entropy", "gate", "gate_weights", "half_sse", "logsumexp",
-    "mse", "row_max", "softmax_cross_entropy", "softplus", "xor_mlp", "xor_network",
+    "activation_name", "binary_cross_entropy", "cross_entropy", "gate", "gate_weights", "half_sse",
+    "layer_norm", "log_softmax", "logsumexp", "mse", "row_max", "softmax", "softmax_cross_entropy",
+    "softplus", "xor_mlp", "xor_network",
 ]

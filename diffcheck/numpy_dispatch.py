@@ -9,6 +9,7 @@ give a silently wrong result (``np.mean(x)`` returning ``x`` unreduced).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -49,7 +50,7 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
             f"np.{name} on diffcheck expressions takes no keyword arguments, got {', '.join(kwargs)}; "
             f"use {record.usage()}"
         )
-    return apply(record.name, *inputs)
+    return (record.builder() if record.public else functools.partial(apply, record.name))(*inputs)
 
 
 # NumPy functions that only read the static shape, which an expression has.

@@ -78,11 +78,16 @@ class _Builder:
         self.guarded = GUARD_OPS <= allowed
         # For "broadcast" fits: an allowed one-input op taking any shape to a scalar.
         self.scalar_makers = [n for n in REGISTRY if n in allowed and REGISTRY[n].arity == 1]
+        # For ``square`` inputs: a Gram matrix a @ a.T, or a * M + cI, when their ops are allowed.
+        self.gram = {"matmul", "transpose"} <= allowed
+        self.affine = {"mul", "add"} <= allowed
 
     def node(self, name: str, operands: tuple[Expr, ...], choice: int) -> Expr:
         record = REGISTRY[name]
         draw = record.draw
         first = operands[0]
+        if draw.square:
+            operands = (self._square(first, choice), *operands[1:])
         inputs = self._fit(draw.fit, list(operands), choice)
         if inputs is None:
             return first  # nothing of this op fits (a matrix product of two scalars)
@@ -106,6 +111,20 @@ class _Builder:
             return self._contractible(first, rest[0], choice)
         return [first, *(self._broadcastable(first, b, choice) for b in rest)]
 
+    def _square(self, a: Expr, choice: int) -> Expr:
+        """A square matrix made from ``a``: ``a`` itself, ``a @ a.T``, ``a * M + cI`` (diagonally
+        dominant for |a| <= 2), or else a fixed symmetric positive definite matrix."""
+        if a.ndim == 2 and a.shape[0] == a.shape[1]:
+            return a
+        rng = np.random.default_rng(choice)
+        if self.gram and a.ndim == 2:
+            return apply("matmul", a, apply("transpose", a))
+        if self.affine and a.ndim <= 1:
+            n = a.shape[0] if a.ndim else 2
+            return a * Const(rng.uniform(-1, 1, size=(n, n))) + Const((2 * n + 1) * np.eye(n))
+        x = rng.uniform(-1, 1, size=(2 + choice % 2,) * 2)
+        return Const(x @ x.T / len(x) + np.eye(len(x)))
+
     @staticmethod
     def _contractible(a: Expr, b: Expr, choice: int) -> list[Expr] | None:
         """``[a, b]`` for ``a @ b``, with a fixed matrix for one of them when their axes do not align."""
@@ -128,7 +147,7 @@ class _Builder:
         for name in self.scalar_makers:
             try:
                 reduced = apply(name, b)
-            except ShapeError:
+            except (ShapeError, TypeError):  # an op that needs params (einsum's subscripts)
                 continue
             if reduced.shape == ():
                 return reduced

@@ -205,7 +205,7 @@ def pow_kernel(record, k, in_shapes, out_shape, batch_ndim, params):
 @specialise(Reduction)
 def reduction_kernel(record, k, in_shapes, out_shape, batch_ndim, params):
     """The reduced axes fixed now; a scalar cotangent over every axis fills an empty array
-    (``np.full`` is three times slower)."""
+    (``np.full`` is three times slower). Only ``sum`` and ``mean`` (``Reduction``)."""
     (in_shape,) = in_shapes
     axes = normalize_axis(record.name, in_shape, params.get("axis"))
     n = count(in_shape, axes)
@@ -218,7 +218,8 @@ def reduction_kernel(record, k, in_shapes, out_shape, batch_ndim, params):
             return spread
 
         return vjp_spread
-    where = tuple(batch_ndim + a for a in axes)
+    # with keepdims the cotangent already has the reduced axes, as size 1
+    where = () if params.get("keepdims") else tuple(batch_ndim + a for a in axes)
 
     def vjp_over_fixed_axes(g, out, x, **params):
         g = np.expand_dims(g, where)

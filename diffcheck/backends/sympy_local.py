@@ -198,14 +198,18 @@ def linear_adjoint(
     record: Op, k: int, g: np.ndarray, inputs: Sequence[np.ndarray], params: dict[str, Any]
 ) -> np.ndarray:
     """``gᵀ(∂out/∂input_k)`` for an op with a matrix-level form, each input seen as a matrix
-    through the record's ``matrix_views`` (axes permuted, then reshaped)."""
+    through the record's ``matrix_views`` (axes permuted, then reshaped). Where the rule
+    inverts a singular matrix (``inv``, ``solve``) the result is NaN, as its value is."""
     shapes = [np.shape(v) for v in inputs]
     views = tuple(record.matrix_views(*shapes, **params))
     rule, g_shape = _matrix_rule(record, k, views, tuple(sorted(params.items())))
     matrices = [
         np.reshape(np.transpose(v, view.axes), view.shape) for v, view in zip(inputs, views, strict=True)
     ]
-    result = np.asarray(rule(np.reshape(g, g_shape), *matrices))
+    try:
+        result = np.asarray(rule(np.reshape(g, g_shape), *matrices))
+    except np.linalg.LinAlgError:
+        result = np.full(views[k].shape, np.nan)
     axes = views[k].axes
     permuted = np.reshape(result, tuple(shapes[k][a] for a in axes))
     return np.transpose(permuted, np.argsort(axes)) if axes else permuted

@@ -30,6 +30,7 @@ from diffcheck.symbols import element_symbol
 BINARY = {"+": lambda u, v: u + v, "-": lambda u, v: u - v, "*": lambda u, v: u * v}
 UNARY = {"exp": lambda u: dc.exp(u), "sigmoid": lambda u: dc.sigmoid(u),
          "tanh": lambda u: dc.tanh(u), "square": lambda u: u ** 2}
+UNARY_TEXT = {"square": "%s**2"}  # how a step prints when it is not a call
 UNARY_TEX = {"exp": r"e^{%s}", "sigmoid": r"\sigma(%s)", "tanh": r"\tanh(%s)", "square": "%s^2"}
 
 Step = tuple[str, str, tuple[str, ...]]  # (node name, op, operand names)
@@ -78,7 +79,7 @@ def step_tex(op: str, args: tuple[str, ...]) -> str:
 
 def step_text(op: str, args: tuple[str, ...]) -> str:
     if op in UNARY:
-        return f"{args[0]}**2" if op == "square" else f"{op}({args[0]})"
+        return UNARY_TEXT.get(op, op + "(%s)") % args[0]
     return f"{args[0]} {op} {args[1]}"
 
 

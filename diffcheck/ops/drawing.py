@@ -47,12 +47,16 @@ class Draw:
             ``choice`` (a reduction's axis); ``None`` when the op has none.
         fixed: constants for the last input, chosen instead of a drawn operand for most
             values of ``choice`` (``pow``'s exponents); a drawn operand otherwise.
+        square: input 0 is made a square matrix before the others are fitted to it (``det``,
+            ``inv``): a square operand as drawn, else ``a @ a.T``, ``a * M + cI`` or a fixed
+            well-conditioned matrix, with whichever ops are allowed.
     """
 
     fit: Literal["broadcast", "contract"] | None = None
     positive: tuple[int, ...] = ()
     params: Callable[[tuple[Shape, ...], int], dict[str, Any]] | None = None
     fixed: tuple[Fixed, ...] = field(default=())
+    square: bool = False
 
     def problems(self, arity: int) -> list[str]:
         """What is inconsistent with an op of ``arity`` inputs (empty when nothing is)."""
@@ -66,4 +70,6 @@ class Draw:
             found.append(f"positive names an input outside 0..{arity - 1}")
         if self.fixed and arity < 2:
             found.append("fixed constants need a second input")
+        if not isinstance(self.square, bool):
+            found.append(f"square must be True or False, got {self.square!r}")
         return found
