@@ -39,6 +39,15 @@ def test_xor_baseline_is_the_tape_gradient():
         np.testing.assert_allclose(theirs, ours[var.name], rtol=1e-10, atol=1e-15)
 
 
+@pytest.mark.parametrize("composed", [False, True])
+def test_attention_baseline_is_the_tape_gradient(composed):
+    bench = load("attention_vs_numpy")
+    loss, wrt, at, y = bench.attention_problem(batch=2, tokens=4, d=3, composed=composed)
+    ours = dc.grad(loss, list(wrt), at)
+    for theirs, var in zip(bench.numpy_attention(y, at["Q"], at["K"], at["V"]), wrt, strict=True):
+        np.testing.assert_allclose(theirs, ours[var.name], rtol=1e-10, atol=1e-12)
+
+
 def test_jacobian_baseline_is_the_tape_jacobian():
     bench = load("jacobian_vs_numpy")
     rng = np.random.default_rng(5)

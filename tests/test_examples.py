@@ -37,6 +37,9 @@ CASES = {
     "chain_vwx.py": ([], ["= W: True", "dy/dx = (dy/dz)(dz/dx) = VW: True", ": OK"]),
     "circle_classifier.py": (["--fast"], ["learned centre (", "training accuracy 9", "= batch (",
                                           "∂E/∂w0, ∂E/∂w1, ∂E/∂w2 by sympy, tape, numeric"]),
+    "real_layers.py": ([], ["softmax + cross-entropy", "hint: factor: the claim is 5 times the derivative",
+                            "attention (batched)", "RNN cell over concatenate([h, x])",
+                            "Gaussian log-likelihood (slogdet, solve)", "all layers checked"]),
     "two_layer_relu.py": (["--fast"], ["N, D_in, H, D_out = 64, 1000, 100, 10", "(falling)",
                                        "same weights after the steps: True",
                                        "reduced size 2×4→3→2 (element-wise SymPy closed form)",
@@ -52,7 +55,7 @@ def load(script: str) -> dict:
     return runpy.run_path(str(EXAMPLES / script), run_name="diffcheck_example")
 
 
-def test_every_lecture_script_exists():
+def test_every_example_script_is_run():
     assert set(CASES) <= {p.name for p in EXAMPLES.glob("*.py")}
 
 
