@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from diffcheck.backends import numeric, symbolic, tape
+from diffcheck.backends import numeric, symbolic, sympy_per_node, tape
 from diffcheck.backends.program import compile_program, point_dtype, run_forward
 from diffcheck.checking import limits
 from diffcheck.ir import Expr, Var, known_variables, resolve_point
@@ -93,8 +93,10 @@ def jacobian_numerator(y: Expr, x: Var, point: dict[str, np.ndarray], method: st
     with np.errstate(all="ignore"):
         if method == "tape":
             return tape.jacobian(y, x, point)
-        if method == "sympy":
-            return symbolic.jacobian(y, x, point)
+        if method == "sympy":  # the cheaper SymPy route, by predicted cost (checking.cost)
+            if limits.sympy_route(y, x).elementwise:
+                return symbolic.jacobian(y, x, point)
+            return sympy_per_node.jacobian(y, x, point)
         if method == "numeric":
             return numeric.jacobian(y, x, point).values
     raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")

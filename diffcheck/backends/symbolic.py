@@ -3,14 +3,18 @@
 Reads each op's ``lower`` only: the derivative comes from ``sympy.diff`` of the lowered
 expression, never from the tape's rules, so the two derivations are independent.
 Lowered forms, closed-form derivatives and their lambdified evaluators are cached on
-the expression, so a second call does not re-derive.
+the expression and, per process, by its structure (``sympy_cache``), so neither a
+second call nor a fresh expression of the same structure re-derives.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from diffcheck._lazy import sympy as sp
+from diffcheck.backends import sympy_cache
 from diffcheck.ir import Const, Expr, Var, toposort, variables
 from diffcheck.progress import advance
 from diffcheck.symbols import element_symbol
@@ -34,10 +38,11 @@ def symbols_of(var: Var) -> np.ndarray:
 
 
 def lower(expr: Expr) -> np.ndarray:
-    """``expr`` as an object array of SymPy scalars, shape ``expr.shape`` (cached)."""
-    cached = expr._cache.get("sympy")
-    if cached is not None:
-        return cached
+    """``expr`` as an object array of SymPy scalars, shape ``expr.shape`` (cached by structure)."""
+    return sympy_cache.cached(expr, ("lowering",), lambda: _lower(expr))
+
+
+def _lower(expr: Expr) -> np.ndarray:
     from diffcheck.ops import REGISTRY
 
     lowered: dict[int, np.ndarray] = {}
@@ -53,17 +58,17 @@ def lower(expr: Expr) -> np.ndarray:
         else:
             value = REGISTRY[node.op].lower(*(lowered[id(x)] for x in node.inputs), **node.kwargs)
         lowered[id(node)] = value
-    result = lowered[id(expr)]
-    expr._cache["sympy"] = result
-    return result
+    return lowered[id(expr)]
 
 
 def closed_form(expr: Expr, var: Var) -> np.ndarray:
-    """``∂expr/∂var`` as an object array ``expr.shape + var.shape`` of SymPy derivatives."""
-    key = ("sympy-jacobian", var.name, var.shape)
-    cached = expr._cache.get(key)
-    if cached is not None:
-        return cached
+    """``∂expr/∂var`` as an object array ``expr.shape + var.shape`` of SymPy derivatives
+    (derived once per process for each structure; see ``sympy_cache``)."""
+    return sympy_cache.cached(expr, ("closed-form", var.name, var.shape),
+                              lambda: _closed_form(expr, var))
+
+
+def _closed_form(expr: Expr, var: Var) -> np.ndarray:
     outputs = lower(expr)
     wrt = symbols_of(var)
     position = {s: j for j, s in np.ndenumerate(wrt)}
@@ -72,7 +77,6 @@ def closed_form(expr: Expr, var: Var) -> np.ndarray:
         advance("SymPy derivatives, output", n, outputs.size)
         for s, derivative in _derivatives(outputs[i], position.keys()).items():
             result[i + position[s]] = derivative
-    expr._cache[key] = result
     return result
 
 
@@ -110,6 +114,15 @@ def argument_values(expr: Expr, point: dict[str, np.ndarray]) -> list[np.float64
     ]
 
 
+def select_conditions(condlist, choicelist, default=np.nan):
+    """NumPy's select, taking conditions that SymPy printed as a Piecewise of booleans
+    (the derivative of a nested Min): such a select gives floats, 1.0 and 0.0 (its NaN
+    default is never reached, as its last condition is True)."""
+    conditions = [np.asarray(c) if np.asarray(c).dtype == bool else np.asarray(c) == 1.0
+                  for c in condlist]
+    return np.select(conditions, choicelist, default)
+
+
 class CompiledEntries:
     """An object array of SymPy entries compiled once into a NumPy function of the symbols.
 
@@ -126,34 +139,34 @@ class CompiledEntries:
         renamed = dict(zip(symbols, plain, strict=True))
         targets = [flat[i].xreplace(renamed) for i in self.positions]
         advance(f"lambdify with common subexpressions of {len(targets)} non-zero entries")
-        self.function = sp.lambdify(plain, targets, modules="numpy", cse=True, dummify=False)
+        self.function = sp.lambdify(plain, targets, modules=[{"select": select_conditions}, "numpy"],
+                                    cse=True, dummify=False)
 
     def __call__(self, values: list) -> np.ndarray:
         out = np.zeros(int(np.prod(self.shape, dtype=np.int64)))
         if self.positions:
+            # One-element arrays, not scalars: NumPy's select (a Piecewise) wants array conditions.
             with np.errstate(all="ignore"):
-                flat = self.function(*values)
-            out[self.positions] = [np.real(v) for v in flat]
+                flat = self.function(*(np.full(1, v) for v in values))
+            out[self.positions] = [np.real(np.ravel(v)[0]) for v in flat]
         return out.reshape(self.shape)
 
 
-def _evaluate(expr: Expr, key: tuple, entries: np.ndarray, point: dict) -> np.ndarray:
-    compiled = expr._cache.get(key)
-    if compiled is None:
-        compiled = CompiledEntries(argument_symbols(expr), entries)
-        expr._cache[key] = compiled
+def _evaluate(expr: Expr, key: tuple, entries: Callable[[], np.ndarray], point: dict) -> np.ndarray:
+    compiled = sympy_cache.cached(
+        expr, key, lambda: CompiledEntries(argument_symbols(expr), entries()))
     return compiled(argument_values(expr, point))
 
 
 def evaluate(expr: Expr, point: dict[str, np.ndarray]) -> np.ndarray:
     """The value of the lowered expression at ``point`` (float64)."""
-    return _evaluate(expr, ("sympy-value",), lower(expr), point)
+    return _evaluate(expr, ("compiled-value",), lambda: lower(expr), point)
 
 
 def jacobian(expr: Expr, var: Var, point: dict[str, np.ndarray]) -> np.ndarray:
     """The closed-form Jacobian evaluated in float64 at ``point``."""
-    key = ("sympy-jacobian-fn", var.name, var.shape)
-    return _evaluate(expr, key, closed_form(expr, var), point)
+    key = ("compiled-jacobian", var.name, var.shape)
+    return _evaluate(expr, key, lambda: closed_form(expr, var), point)
 
 
 def jacobian_entries_precise(

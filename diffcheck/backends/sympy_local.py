@@ -58,12 +58,12 @@ def lower_node(
         for index in np.ndindex(shape):
             symbols[index] = element_symbol(f"in{i}", index)
         slots.append(symbols)
-        operands.append(symbols if value is None else _numbers(value, shape))
+        operands.append(symbols if value is None else numbers(value, shape))
     out = record.lower(*operands, **params)
     return LocalLowering(tuple(slots), tuple(operands), np.asarray(out, dtype=object))
 
 
-def _numbers(value: Any, shape: Shape) -> np.ndarray:
+def numbers(value: Any, shape: Shape) -> np.ndarray:
     """A constant as an object array of SymPy numbers (exact for short binary fractions)."""
     values = np.broadcast_to(np.asarray(value, dtype=float), shape)
     return np.vectorize(number, otypes=[object])(values) if shape else np.asarray(

@@ -10,8 +10,9 @@ derivations live in ``sympy_local``), and reverse accumulation composes them:
 - ``"linear"`` (``@``, ``.T``, ``sum``, ``mean``): SymPy's matrix calculus on the record's
   matrix-level form over ``MatrixSymbol``s of the real shapes, ``d tr(Gᵀ·op(X, Y)) / dX``
   (for ``X @ Y`` it answers ``G·Yᵀ``), lambdified;
-- ``"lower"``: the node lowered at its real shapes and differentiated entry by entry,
-  refused with an error above ``LOWER_TERMS`` rather than guessed.
+- ``"lower"``: the node lowered at its real shapes, split into SymPy's common
+  subexpressions and each step differentiated by SymPy (``sympy_chain``), refused with
+  an error above ``LOWER_TERMS`` rather than guessed.
 
 Values come from the shared NumPy forward; every derivative rule comes from SymPy and
 none from the tape's hand-written VJPs, so this is still an independent derivation.
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from diffcheck.backends import sympy_local
+from diffcheck.backends import sympy_chain, sympy_local
 from diffcheck.backends.program import Program, compile_program, point_dtype, run_forward
 from diffcheck.ir import Const, Expr, Var
 from diffcheck.ops.arrays import unbroadcast
@@ -51,19 +52,18 @@ def _linear_adjoint(record: Op, node: Expr, k: int, g, out, inputs) -> np.ndarra
 
 
 def _lowered_adjoint(record: Op, node: Expr, k: int, g, out, inputs) -> np.ndarray:
-    """The node lowered at its real shapes and differentiated; refused when too large."""
+    """The node lowered at its real shapes, split by SymPy's cse into small steps, each
+    differentiated by SymPy (``sympy_chain``); refused when too large."""
     shapes = [x.shape for x in node.inputs]
-    try:
-        local = sympy_local.sparse_jacobian(
-            record, k, shapes, node.kwargs, sympy_local.node_constants(node), LOWER_TERMS
-        )
-    except sympy_local.LocalTooLarge as error:
+    terms = record.lowered_terms(node.shape, *shapes, **node.kwargs)
+    if terms > LOWER_TERMS:
         raise ValueError(
             f"{record.name}: the per-node SymPy route lowers this op at its real shapes "
-            f"{shapes} (its record declares sympy_route 'lower'): about {error.args[0]:,} SymPy "
+            f"{shapes} (its record declares sympy_route 'lower'): about {terms:,} SymPy "
             f"terms, more than the {LOWER_TERMS:,} it derives; give the op a matrix-level rule "
             "(sympy_route 'linear') or check a smaller instance"
-        ) from None
+        )
+    local = sympy_chain.chain_jacobian(record, k, shapes, node.kwargs, sympy_local.node_constants(node))
     return local.project(g, inputs)
 
 

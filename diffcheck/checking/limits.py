@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from diffcheck.backends import numeric, sympy_per_node
 from diffcheck.backends.program import compile_program
+from diffcheck.checking import cost as sympy_cost
 from diffcheck.ir import Expr, Var
 
 JACOBIAN_ELEMENTS = 5 * 10**7  # a dense float64 Jacobian of 400 MB
@@ -20,6 +21,11 @@ CHECK_ELEMENTS = 10**7  # per variable: a check keeps every method's tensor in t
 SYMPY_ELEMENTWISE_TERMS = 50_000  # beyond this, the element-wise closed form takes minutes
 WORK = 10**10  # passes × operations each: 5 s to a minute, with the memory traffic
 PASS_COST = 10_000  # what one pass costs in Python overhead, counted in operations
+
+
+def sympy_route(y: Expr, var: Var) -> sympy_cost.SympyRoute:
+    """The SymPy reference ``dc.jacobian(method='sympy')`` takes for ``∂y/∂var`` (by cost)."""
+    return sympy_cost.choose(y, var, SYMPY_ELEMENTWISE_TERMS)
 
 
 def forward_cost(y: Expr, var: Var) -> int:
@@ -52,6 +58,14 @@ def refuse_jacobian(y: Expr, var: Var, method: str) -> None:
             "dc.jacobian(y, x, at, method='tape'), or dc.check(y, x, at), whose SymPy reference "
             "composes per-node SymPy derivatives at this size"
         )
+    if method == "sympy" and not sympy_route(y, var).elementwise:
+        cost = forward_cost(y, var)
+        if y.size * cost > WORK:
+            raise ValueError(
+                f"method='sympy' would compose per-node SymPy derivatives for ∂y/∂{var.name} "
+                f"once for each of the {y.size:,} outputs, a pass of about {cost:.2g} operations "
+                "each; use method='tape', or differentiate a scalar reduction"
+            )
     if method == "numeric":
         _refuse_numeric(
             y, var, var.size, "method='numeric'", "use method='tape', or dc.check(y, x, at), "
@@ -71,8 +85,9 @@ def refuse_check(
 ) -> None:
     """Raise ValueError when a check of ``wrt`` by ``methods`` is too large to finish.
 
-    ``sympy_terms`` is where the check's SymPy reference switches to per-node derivatives
-    (one accumulation per output), ``numeric_columns`` how many elements numeric perturbs.
+    ``sympy_terms`` is the size above which the check's SymPy reference is always the
+    per-node route (one accumulation per output); below it ``checking.cost`` chooses by
+    predicted cost. ``numeric_columns`` is how many elements numeric perturbs.
     Fast mode projects SymPy's element-wise closed form, and falls back to the full
     comparison where projections disagree, so the same bounds hold for it.
     """
@@ -89,7 +104,8 @@ def refuse_check(
             "with a fixed array r, or a smaller instance of the same layer"
         )
         cost = forward_cost(y, var)
-        if "sympy" in methods and terms > sympy_terms and y.size * cost > WORK:
+        if "sympy" in methods and y.size * cost > WORK and not (
+                terms <= sympy_terms and sympy_cost.choose(y, var, sympy_terms, wrt).elementwise):
             raise ValueError(
                 f"the SymPy reference for ∂{name}/∂{var.name} would compose per-node "
                 f"derivatives once for each of the {y.size:,} outputs, a pass of about "

@@ -1,8 +1,9 @@
 """Each method's derivative tensor for one variable at one point, and the route it took.
 
-Large problems switch routes, and the report says so: SymPy composes per-node
-derivatives instead of expanding the closed form element by element, and numeric
-differences perturb a seeded sample of the variable's elements.
+Large problems switch routes, and the report says so: where the element-wise closed
+form is predicted dear (``checking.cost``, counting reuse), SymPy composes per-node
+derivatives instead, and numeric differences perturb a seeded sample of the
+variable's elements.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from diffcheck.backends import numeric, sympy_per_node
+from diffcheck.backends import numeric, symbolic, sympy_per_node
 from diffcheck.backends.program import compile_program
+from diffcheck.checking import cost
 from diffcheck.derivatives import jacobian_numerator
 from diffcheck.ir import Var
 
@@ -92,15 +94,17 @@ def method_tensors(run: Run, var: Var, p: int, point: dict[str, np.ndarray]) -> 
         run.stage(p, m, var)
         if m == "numeric":
             result.tensors[m], result.kinds[m] = nj.values, nj.method
-        elif m == "sympy" and sympy_per_node.lowered_terms(y) > run.plan.routes.sympy_terms:
+        elif m == "sympy" and not (route := cost.choose(
+                y, var, run.plan.routes.sympy_terms, run.plan.wrt)).elementwise:
             with np.errstate(all="ignore"):
                 result.tensors[m], result.kinds[m] = sympy_per_node.jacobian(y, var, point), "tape"
-            run.note_once(
-                f"sympy: the element-wise closed form would have about "
-                f"{sympy_per_node.lowered_terms(y):.2g} terms, so the reference is {sympy_per_node.HOW}"
-            )
+            run.note_once(f"sympy: the per-node route is {sympy_per_node.HOW}")
+            run.note_once(route.note(run.plan.output, var.name))
+        elif m == "sympy":
+            result.closed_form = True
+            with np.errstate(all="ignore"):
+                result.tensors[m], result.kinds[m] = symbolic.jacobian(y, var, point), "tape"
         else:
-            result.closed_form |= m == "sympy"
             result.tensors[m], result.kinds[m] = jacobian_numerator(y, var, point, m), "tape"
     return result
 
