@@ -17,6 +17,7 @@ from __future__ import annotations
 from diffcheck.exercises.common import Draft, finish, streams
 from diffcheck.exercises.equivalence import SymbolicChecker
 from diffcheck.exercises.grading import ElementGrade, Grade
+from diffcheck.exercises.keyed import derived_seed
 from diffcheck.exercises.kinds import KINDS, TABLE
 from diffcheck.exercises.model import Exercise, Part
 
@@ -24,11 +25,14 @@ __all__ = ["KINDS", "ElementGrade", "Exercise", "Grade", "Part", "SymbolicChecke
            "generate"]
 
 
-def build(kind: str, seed: int, level: int | None = None) -> tuple[Exercise, Draft]:
+def build(kind: str, seed: int, level: int | None = None, *, secret: str | None = None,
+          student: str = "") -> tuple[Exercise, Draft]:
     """The exercise and the generator's draft (with SymPy solutions and tape references).
 
     ``level=None`` lets the seed choose the difficulty; the id is ``f"{kind}-{seed}"``,
-    or ``f"{kind}-{seed}-l{level}"`` when a level is given.
+    or ``f"{kind}-{seed}-l{level}"`` when a level is given. With a ``secret`` or a
+    ``student``, the generator's seed (``Exercise.seed``) is derived from them and
+    ``seed`` by HMAC (:func:`diffcheck.exercises.keyed.derived_seed`); the id is unchanged.
     """
     if kind not in TABLE:
         raise ValueError(f"unknown exercise kind {kind!r}; kinds are: {', '.join(KINDS)}")
@@ -37,17 +41,22 @@ def build(kind: str, seed: int, level: int | None = None) -> tuple[Exercise, Dra
     entry = TABLE[kind]
     if level is not None and (isinstance(level, bool) or level not in range(1, entry.levels + 1)):
         raise ValueError(f"level of {kind!r} must be 1..{entry.levels}, got {level!r}")
-    problem, _ = streams(seed)
+    used = derived_seed(kind, seed, level, student, secret)
+    problem, _ = streams(used)
     chosen = int(problem.integers(1, entry.levels + 1)) if level is None else level
     exercise_id = f"{kind}-{seed}" if level is None else f"{kind}-{seed}-l{level}"
     draft = entry.make(problem, chosen)
-    return finish(exercise_id, kind, seed, chosen, draft), draft
+    return finish(exercise_id, kind, used, chosen, draft), draft
 
 
-def generate(kind: str, seed: int, level: int | None = None) -> Exercise:
+def generate(kind: str, seed: int, level: int | None = None, *, secret: str | None = None,
+             student: str = "") -> Exercise:
     """The exercise of ``kind`` drawn from ``seed`` (and ``level``, else chosen by the seed).
+
+    ``secret`` and ``student`` key the exercise (see :func:`build`): the same arguments
+    give the same exercise, and without the secret its seed cannot be recomputed.
 
     Raises:
         ValueError: unknown kind, negative seed or a level out of range.
     """
-    return build(kind, seed, level)[0]
+    return build(kind, seed, level, secret=secret, student=student)[0]

@@ -1,51 +1,91 @@
 """The ``diffcheck exercises`` and ``diffcheck grade`` commands (wired up in ``diffcheck.cli``).
 
-Both return an exit code: 0 ok (all answers correct), 1 some answer is wrong or
-missing, 2 bad usage or bad input, reported as one line on stderr (``UsageError``).
+Both return an exit code: 0 ok, 1 some answer is wrong or missing (one student) or the
+time budget ran out (a class), 2 bad usage or bad input, reported as one line on stderr
+(``UsageError``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
+import textwrap
 from collections.abc import Sequence
-from typing import Any, TextIO
+from pathlib import Path
+from typing import TextIO
 
-from diffcheck.exercises import render
+from diffcheck.exercises.files import UsageError, load_key, writes_unicode
 from diffcheck.exercises.kinds import KINDS, TABLE
-from diffcheck.exercises.model import Exercise
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_INT_DIGITS = 4300  # Python's default int/str conversion limit
+__all__ = ["UsageError", "add_parsers", "run_exercises", "run_grade"]
+
 MAX_COUNT = 1000
 FORMATS = ("md", "tex", "json")
+DEFAULT_BUDGET = 1800.0
+NO_SECRET = ("note: without --secret (or DIFFCHECK_SECRET) anyone can regenerate this sheet's "
+             "solutions from its ids with 'diffcheck exercises --solutions'")
 
 
-class UsageError(Exception):
-    """Bad usage or bad input: printed as one line, exit code 2."""
+def _kind_list() -> str:
+    """One line per kind: its name, its levels and what it asks."""
+    width = max(len(k) for k in KINDS) + len(" (levels 1-9)")
+    return "kinds:\n" + "\n".join(
+        f"  {f'{k} (levels 1-{TABLE[k].levels})':<{width}}  {TABLE[k].summary}" for k in KINDS)
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     """Add ``exercises`` and ``grade`` to the CLI's subcommands."""
     ex = commands.add_parser(
         "exercises", help="generate seeded matrix-calculus exercises",
-        description="Generate exercises; the same kind and seed give the same exercise anywhere.")
+        description=textwrap.fill(
+            "Generate a sheet of exercises (for students: no solutions in any format) or, "
+            "with --solutions, its answer key; '--solutions --format json' is the key that "
+            "'diffcheck grade' reads: never hand it out.", 78),
+        epilog=_kind_list(), formatter_class=argparse.RawDescriptionHelpFormatter)
     ex.add_argument("--kind", action="append", metavar="K",
-                    help=f"exercise kind, repeatable, or 'all' (default); one of: {', '.join(KINDS)}")
+                    help="exercise kind, repeatable, or 'all' (default); see the list below")
     ex.add_argument("--count", type=int, default=1, metavar="N", help="exercises per kind (default 1)")
     ex.add_argument("--seed", type=int, default=0, metavar="S",
                     help="seed of the first exercise; the next ones use S+1, S+2, ... (default 0)")
     ex.add_argument("--level", type=int, default=None, metavar="L",
                     help="difficulty level (default: chosen by each seed)")
-    ex.add_argument("--solutions", action="store_true", help="include solutions (md and tex)")
+    ex.add_argument("--solutions", action="store_true",
+                    help="write the answer key (solutions included) instead of the sheet")
     ex.add_argument("--format", choices=FORMATS, default="md",
-                    help="md (default), tex (a LaTeX document) or json (input of 'grade')")
+                    help="md (default, for screens), tex (a LaTeX document for paper) or json "
+                         "(with --solutions: the key 'grade' reads)")
+    ex.add_argument("--title", default="", metavar="TEXT", help="the sheet's title")
+    ex.add_argument("--course", default="", metavar="TEXT", help="the course, above the title")
+    ex.add_argument("--secret", default=None, metavar="TEXT",
+                    help="key the exercises with a secret (default: $DIFFCHECK_SECRET), so the "
+                         "ids on a sheet cannot regenerate its key")
+    who = ex.add_mutually_exclusive_group()
+    who.add_argument("--students", metavar="ROSTER.csv",
+                     help="one variant per student of a CSV roster (a 'student' or 'name' "
+                          "column, else the first)")
+    who.add_argument("--variants", type=int, metavar="N",
+                     help="N variants named variant-1 ... variant-N")
+    ex.add_argument("--output-dir", metavar="DIR",
+                    help="write one sheet per student to DIR/<student>.<format> (sheets only)")
     grade = commands.add_parser(
-        "grade", help="grade answers to exercises",
-        description="Grade ANSWERS.json (id -> answer) against EXERCISES.json "
-                    "(as written by 'diffcheck exercises --format json').")
-    grade.add_argument("exercises_file", metavar="EXERCISES.json")
-    grade.add_argument("answers_file", metavar="ANSWERS.json")
+        "grade", help="grade answers to exercises (one student or a class)",
+        description="Grade answers against KEY.json (written by 'diffcheck exercises "
+                    "--solutions --format json'). ANSWERS are JSON files (id -> answer; the "
+                    "student is the file's stem), directories of them, or CSV files with the "
+                    "columns student,id,answer. One JSON file prints that student's feedback; "
+                    "several students print one line each (see --gradebook, --feedback-dir).")
+    grade.add_argument("exercises_file", metavar="KEY.json")
+    grade.add_argument("answers", metavar="ANSWERS", nargs="+")
+    grade.add_argument("--gradebook", metavar="FILE.csv",
+                       help="write a gradebook: one row per student, one column per exercise, "
+                            "total, warnings")
+    grade.add_argument("--feedback-dir", metavar="DIR",
+                       help="write each student's feedback to DIR/<student>.txt")
+    grade.add_argument("--time-budget", type=float, default=DEFAULT_BUDGET, metavar="SECONDS",
+                       help=f"stop grading after this long (default {DEFAULT_BUDGET:.0f}); "
+                            "the rest are marked 'not graded'")
     grade.add_argument("--symbolic", choices=("auto", "always", "never"), default="auto",
                        help="symbolic check: where numbers are inconclusive (auto), for every "
                             "agreeing element too (always), or never")
@@ -64,8 +104,25 @@ def _kinds(requested: Sequence[str] | None) -> list[str]:
     return kinds
 
 
+def _students(args: argparse.Namespace) -> list[str]:
+    from diffcheck.exercises.keyed import RosterError, read_roster, variant_names
+
+    if args.variants is not None:
+        if not 1 <= args.variants <= 500:
+            raise UsageError(f"--variants must be between 1 and 500, got {args.variants}")
+        return variant_names(args.variants)
+    if args.students:
+        try:
+            return read_roster(args.students)
+        except RosterError as error:
+            raise UsageError(str(error)) from None
+    return []
+
+
 def run_exercises(args: argparse.Namespace, out: TextIO) -> int:
-    """``diffcheck exercises``: print exercises as Markdown, LaTeX or JSON."""
+    """``diffcheck exercises``: a sheet (or the key) as Markdown, LaTeX or JSON."""
+    from diffcheck.exercises import sheets
+
     kinds = _kinds(args.kind)
     if not 1 <= args.count <= MAX_COUNT:
         raise UsageError(f"--count must be between 1 and {MAX_COUNT}, got {args.count}")
@@ -76,143 +133,94 @@ def run_exercises(args: argparse.Namespace, out: TextIO) -> int:
             if not 1 <= args.level <= TABLE[kind].levels:
                 raise UsageError(f"--level {args.level} is out of range for {kind} "
                                  f"(levels 1..{TABLE[kind].levels})")
-    from diffcheck.exercises import generate
-
-    exercises = [generate(kind, args.seed + i, args.level) for kind in kinds
-                 for i in range(args.count)]
-    if args.format == "json":
-        json.dump({"exercises": [ex.to_dict() for ex in exercises]}, out, indent=1,
-                  ensure_ascii=not _writes_unicode(out))
-        out.write("\n")
-    elif args.format == "tex":
-        body = "\n\\bigskip\\hrule\\bigskip\n\n".join(
-            ex.render("tex", solutions=args.solutions) for ex in exercises)
-        out.write(render.tex_document(body))
-    else:
-        out.write("\n---\n\n".join(ex.render("md", solutions=args.solutions) for ex in exercises))
+    if args.output_dir and args.solutions:
+        raise UsageError("--output-dir writes students' sheets; write the key (--solutions) "
+                         "to one file instead")
+    secret = args.secret if args.secret is not None else os.environ.get("DIFFCHECK_SECRET") or None
+    students = _students(args)
+    made = sheets.build_sheets(kinds, args.count, args.seed, args.level, secret, students)
+    _write(args, made, out)
+    if not secret and not args.solutions:  # after the output: a closed pipe stays one line
+        print(f"diffcheck exercises: {NO_SECRET}", file=sys.stderr)
     return 0
 
 
-def _writes_unicode(out: TextIO) -> bool:
-    """Whether ``out`` encodes all of Unicode; JSON for other streams is written as ASCII
-    (``\\u2202``), which stays valid JSON where a replaced character would not."""
-    encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("-", "").replace("_", "")
-    return encoding.startswith("utf")
+def _write(args: argparse.Namespace, made: list, out: TextIO) -> None:
+    """The sheets (or the key) to ``--output-dir`` or ``out``, in ``--format``."""
+    from diffcheck.exercises import sheets
 
-
-def _load_json(path: str, what: str) -> Any:
-    """The JSON value in ``path``; any problem with the file is a one-line ``UsageError``.
-
-    At most ``MAX_FILE_BYTES`` are read (``/dev/zero`` or a FIFO has no size to check
-    first), integers longer than ``MAX_INT_DIGITS`` are refused before Python converts
-    them, and text that is not valid Unicode (a lone surrogate escape) is refused.
-    """
-    where = f"{what} {path!r}"
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as error:
-        raise UsageError(f"cannot read {where}: {error.strerror or error}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise UsageError(f"{where} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-    try:
-        data = json.loads(raw.decode("utf-8-sig"), parse_int=_bounded_int)
-    except UnicodeDecodeError:
-        raise UsageError(f"{where} is not UTF-8 text") from None
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{where} is not valid JSON: {error.msg} at line {error.lineno}, "
-                         f"column {error.colno}") from None
-    except _TooManyDigits as error:
-        raise UsageError(f"{where} holds an integer with {error.digits} digits; at most "
-                         f"{MAX_INT_DIGITS} are accepted") from None
-    except RecursionError:
-        raise UsageError(f"{where} is nested too deeply") from None
-    _require_unicode(data, where)
-    return data
-
-
-class _TooManyDigits(ValueError):
-    """An integer literal too long to convert (its digit count is in the message)."""
-
-    def __init__(self, digits: int):
-        super().__init__(digits)
-        self.digits = digits
-
-
-def _bounded_int(text: str) -> int:
-    """A JSON integer, refused beyond ``MAX_INT_DIGITS`` digits (Python's own limit is a
-    ValueError deep inside ``json``, and the conversion time grows with the square)."""
-    digits = len(text) - text.startswith("-")
-    if digits > MAX_INT_DIGITS:
-        raise _TooManyDigits(digits)
-    return int(text)
-
-
-def _require_unicode(data: Any, where: str) -> None:
-    """Refuse text holding a lone surrogate (``"\\ud800"`` is valid JSON, not valid text)."""
-    try:
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as error:
-        bad = error.object[error.start:error.end]
-        raise UsageError(f"{where} holds text that is not valid Unicode (a lone surrogate "
-                         f"{bad!r})") from None
-
-
-def load_exercises(path: str) -> list[Exercise]:
-    """Exercises from a JSON file written by ``diffcheck exercises --format json``."""
-    data = _load_json(path, "exercises file")
-    if not isinstance(data, dict) or not isinstance(data.get("exercises"), list):
-        raise UsageError(f"exercises file {path!r} must be an object {{\"exercises\": [...]}}")
-    exercises, seen = [], set()
-    for number, entry in enumerate(data["exercises"], 1):
+    if args.output_dir:
+        folder = Path(args.output_dir)
         try:
-            exercise = Exercise.from_dict(entry)
-            exercise.grading_context  # noqa: B018 - points and solution values: fail at load, not per answer
-        except (ValueError, TypeError, KeyError, ArithmeticError, RecursionError) as error:
-            raise UsageError(f"exercises file {path!r}, exercise {number}: {error}") from None
-        if exercise.id in seen:
-            raise UsageError(f"exercises file {path!r}: duplicate id {exercise.id[:60]!r}")
-        seen.add(exercise.id)
-        exercises.append(exercise)
-    return exercises
+            folder.mkdir(parents=True, exist_ok=True)
+            from diffcheck.exercises.keyed import file_stem
+
+            for sheet in made:
+                (folder / f"{file_stem(sheet.student or 'sheet')}.{args.format}").write_text(
+                    sheets.single(sheet, args.format, args.title, args.course), encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot write to {args.output_dir!r}: {error.strerror or error}") from None
+    elif args.format == "json":
+        json.dump(sheets.as_json(made, args.solutions, args.title, args.course), out, indent=1,
+                  ensure_ascii=not writes_unicode(out))
+        out.write("\n")
+    elif args.format == "tex":
+        out.write(sheets.tex(made, args.solutions, args.title, args.course))
+    else:
+        out.write(sheets.markdown(made, args.solutions, args.title, args.course))
+    out.flush()
 
 
 def run_grade(args: argparse.Namespace, out: TextIO) -> int:
-    """``diffcheck grade``: per-exercise feedback and a total; 0 only if all are correct."""
-    from diffcheck.exercises.equivalence import SymbolicChecker
+    """``diffcheck grade``: one student's feedback, or a class's summary and gradebook."""
+    from diffcheck.exercises import classgrade
+    from diffcheck.exercises.submissions import collect
 
-    exercises = load_exercises(args.exercises_file)
-    answers = _load_json(args.answers_file, "answers file")
-    if not isinstance(answers, dict):
-        raise UsageError(f"answers file {args.answers_file!r} must be an object mapping "
-                         "exercise ids to answers")
-    ids = {ex.id for ex in exercises}
-    unknown = sorted(str(k)[:60] for k in answers if k not in ids)
-    if unknown:
-        raise UsageError(f"answers file {args.answers_file!r} has unknown exercise id(s): "
-                         f"{', '.join(map(repr, unknown[:5]))}{' ...' if len(unknown) > 5 else ''}")
-    results = []
-    with SymbolicChecker() as checker:
-        for ex in exercises:
-            if ex.id in answers:
-                results.append((ex, ex.grade(answers[ex.id], symbolic=args.symbolic,
-                                             checker=checker)))
-            else:
-                results.append((ex, None))
-    total = sum(g.score for _, g in results if g is not None)
-    right = sum(1 for _, g in results if g is not None and g.correct)
+    if not args.time_budget > 0:
+        raise UsageError(f"--time-budget must be positive, got {args.time_budget}")
+    key = load_key(args.exercises_file)
+    one = (len(args.answers) == 1 and not os.path.isdir(args.answers[0])
+           and not args.answers[0].lower().endswith(".csv"))
+    subs = collect(args.answers)
+    if one and subs[0].answers is None:  # one student whose file cannot be read: bad input
+        raise UsageError(subs[0].warnings[0])
+    results, finished = classgrade.grade_class(subs, key, symbolic=args.symbolic,
+                                               budget=args.time_budget, progress=sys.stderr)
+    if not finished:
+        print(f"diffcheck grade: the time budget of {args.time_budget:g} s ran out; "
+              f"{sum(not r.graded for r in results)} of {len(results)} students are marked "
+              "'not graded' (raise --time-budget to grade them)", file=sys.stderr)
+    try:
+        if args.gradebook:
+            classgrade.write_gradebook(args.gradebook, results, key.ids)
+        if args.feedback_dir:
+            classgrade.write_feedback(args.feedback_dir, results)
+    except OSError as error:
+        raise UsageError(f"cannot write the results: {error.strerror or error} "
+                         f"({getattr(error, 'filename', '')})") from None
     if args.output == "json":
-        json.dump({"results": [{"id": ex.id, **(g.to_dict() if g else {"correct": False,
-                   "score": 0.0, "feedback": "No answer."})} for ex, g in results],
-                   "total": total, "correct": right, "count": len(results)}, out, indent=1,
-                  ensure_ascii=not _writes_unicode(out))
+        json.dump(_json_results(results, one), out, indent=1, ensure_ascii=not writes_unicode(out))
         out.write("\n")
+    elif one:
+        out.write(classgrade.feedback_text(results[0]))
     else:
-        for ex, g in results:
-            verdict = "no answer" if g is None else ("correct" if g.correct else "incorrect")
-            score = 0.0 if g is None else g.score
-            out.write(f"## {ex.id}: {verdict} (score {score:.2f})\n")
-            out.write(("No answer." if g is None else g.feedback) + "\n\n")
-        out.write(f"Total: {total:.2f} / {len(results)}; {right} of {len(results)} exercises "
-                  "correct.\n")
-    return 0 if right == len(results) else 1
+        for r in results:
+            warn = f" ({len(r.warnings)} warning{'s' * (len(r.warnings) != 1)})" if r.warnings else ""
+            out.write(f"{r.student}: {r.total:.2f} / {r.out_of}{warn}\n")
+        out.write(f"Graded {len(results)} students.\n")
+    if one:
+        return 0 if results[0].right == results[0].out_of and not results[0].warnings else 1
+    return 0 if finished else 1
+
+
+def _json_results(results: list, one: bool) -> dict:
+    def student(r) -> dict:
+        return {"student": r.student, "warnings": r.warnings,
+                "results": [{"id": ex.id, **(g.to_dict() if g else {
+                    "correct": False, "score": 0.0, "feedback": "No answer."})}
+                            for ex, g in r.grades],
+                "total": r.total, "correct": r.right, "count": r.out_of}
+
+    if one:
+        return student(results[0])
+    return {"students": [student(r) for r in results]}

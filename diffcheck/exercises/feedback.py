@@ -110,7 +110,10 @@ def _part_lines(result: PartResult, several: bool) -> list[str]:
     part, statuses = result.part, result.statuses
     title = f"{part.title} (`{part.key}`)" if several else part.title
     if result.message:
+        right = statuses.count("correct")
         lines = [f"- {title}: {result.message}."]
+        if right:
+            lines.append(f"  {right} of {part.size} elements right where they stand.")
     else:
         right = statuses.count("correct")
         lines = [f"- {title}: {right} of {part.size} elements right."]

@@ -1,12 +1,17 @@
 """Grading: read the answer, compare element by element, explain what is wrong.
 
-For each part: read the answer safely (:mod:`~diffcheck.exercises.answers`); a wrong
-shape scores 0 with both shapes named (and a hint when it is the transpose);
-otherwise every element is evaluated at the exercise's seeded points (or its given
-values) and compared with the solution. An element is *inconclusive* when it is not
+One partial-credit policy for every kind. For each part: read the answer safely
+(:mod:`~diffcheck.exercises.answers`); ``None`` (or a missing part) is "no answer"; a
+single ``0`` stands for an all-zero block. An answer of another shape with the same
+number of axes is read in the asked layout, each entry at its own position (a
+transposed Jacobian earns its diagonal, square or not), with both shapes named and a
+transpose hint; another number of axes matches nothing and scores 0. Every element is
+evaluated at the exercise's seeded points (or its given values) and compared with the
+solution. An element is *inconclusive* when it is not
 finite at some point or misses only by a rounding-sized amount; those go to the
 symbolic worker (:class:`~diffcheck.exercises.equivalence.SymbolicChecker`), as do all
-numerically agreeing elements with ``symbolic="always"``. Answers using non-smooth
+numerically agreeing elements with ``symbolic="always"`` (a wrong-shaped answer gets no
+symbolic check: its undecided elements are "ungraded"). Answers using non-smooth
 functions (abs, max, relu, ...) are compared at 64 points instead of 6.
 
 The score is the fraction of correct elements, averaged over parts. ``grade`` never
@@ -169,7 +174,7 @@ def _grade(exercise: Exercise, answer: Any, symbolic: str, checker: Any) -> Grad
     results = [_numeric(context, part, raw.get(part.key)) for part in exercise.parts]
     _symbolic(context, results, symbolic, checker)
     for result in results:
-        if result.answer_values is not None and "incorrect" in result.statuses:
+        if result.answer_values is not None and "incorrect" in result.statuses and not result.message:
             values = result.answer_values
             solution = context.solution_values[result.part.key][:, :values.shape[1]]
             result.hints = part_hints(result.part, values, solution, context.n)
@@ -179,6 +184,8 @@ def _grade(exercise: Exercise, answer: Any, symbolic: str, checker: Any) -> Grad
 def _split(exercise: Exercise, answer: Any) -> dict[str, Any]:
     """Part key → raw answer; a mapping is needed (and checked) for several parts."""
     keys = [p.key for p in exercise.parts]
+    if answer is None:
+        return {}
     if isinstance(answer, Mapping):
         for key in answer:
             if not isinstance(key, str):
@@ -206,13 +213,19 @@ def _numeric(context: Context, part: Part, raw: Any) -> PartResult:
     n = context.dense if dense else context.n
     values = evaluate(items, context.values, n)
     solution = context.solution_values[part.key][:, :n]
+    message, outside, hints = "", np.zeros(part.size, dtype=bool), []
     if entries.shape != part.shape:
         message = (f"your answer has shape {entries.shape}, but {part.title} has shape "
                    f"{part.shape}" + (f" in {part.layout} layout" if part.layout else ""))
-        result = PartResult(part, ["invalid"] * part.size, message, entries)
         hint = transpose_hint(part, values, solution, entries.shape)
-        result.hints = [hint] if hint else []
-        return result
+        hints = [hint] if hint else []
+        if len(entries.shape) != len(part.shape):
+            return PartResult(part, ["invalid"] * part.size, message + "; no element can be "
+                              "matched to a position", entries, hints=hints)
+        # Same number of axes: each element is graded at its own position in the asked layout.
+        entries, values, outside = _at_positions(entries, values, part.shape)
+        message += ("; each element is graded where it stands, as an entry of the asked "
+                    f"layout: {int((~outside).sum())} of {part.size} positions are filled")
     tolerance = context.exercise.atol + context.exercise.rtol * np.abs(solution)
     error = np.abs(values - solution)
     finite = np.isfinite(values) & np.isfinite(solution)
@@ -220,18 +233,41 @@ def _numeric(context: Context, part: Part, raw: Any) -> PartResult:
     agree = np.all(finite & (error <= tolerance), axis=1)
     statuses = []
     for k in range(part.size):
-        if clear_miss[k] or (n == 1 and not agree[k]):
+        if outside[k]:
+            statuses.append("invalid")
+        elif clear_miss[k] or (n == 1 and not agree[k]):
             statuses.append("incorrect")
         elif agree[k]:
             statuses.append("correct")
-        else:
-            statuses.append("inconclusive")
-    return PartResult(part, statuses, "", entries, values)
+        else:  # a wrong-shaped answer gets no symbolic check (it cannot be fully right)
+            statuses.append("ungraded" if message else "inconclusive")
+    return PartResult(part, statuses, message, entries, values, hints)
+
+
+def _at_positions(entries: Entries, values: np.ndarray, shape: tuple[int, ...]
+                  ) -> tuple[Entries, np.ndarray, np.ndarray]:
+    """An answer of another shape (same number of axes) laid on the asked shape: entry
+    ``[i, j]`` of the answer is read as entry ``[i, j]`` of the asked layout; positions the
+    answer does not reach are marked ``outside`` (and its extra entries are ignored)."""
+    size = int(np.prod(shape))
+    items: list[sp.Expr] = [sp.S.Zero] * size
+    sources: list[str | None] = [None] * size
+    laid = np.full((size, values.shape[1]), np.nan)
+    outside = np.ones(size, dtype=bool)
+    for k, idx in enumerate(indices(shape)):
+        if all(i < n for i, n in zip(idx, entries.shape, strict=True)):
+            source = int(np.ravel_multi_index(idx, entries.shape))
+            items[k], sources[k] = entries.items[source], entries.sources[source]
+            laid[k], outside[k] = values[source], False
+    return Entries(shape, tuple(items), tuple(sources)), laid, outside
 
 
 def _reshape(entries: Entries, shape: tuple[int, ...]) -> Entries:
-    """Accept a column/row for a vector and a 1-element list for a scalar."""
+    """Accept a column/row for a vector, a 1-element list for a scalar, and a single ``0``
+    for an all-zero block (it is then graded element by element like any other answer)."""
     size = int(np.prod(shape)) if shape else 1
+    if shape and entries.shape == () and entries.items[0] == 0:
+        return Entries(shape, (sp.S.Zero,) * size, (entries.sources[0],) * size)
     if entries.shape == shape or len(entries.items) != size:
         return entries
     if (len(shape) <= 1 and entries.shape in ((size,), (size, 1), (1, size))) or (

@@ -9,6 +9,7 @@ routes"). Level 1 gives values (answers are numbers); levels 2–3 are symbolic.
 
 from __future__ import annotations
 
+import re
 import string
 
 import numpy as np
@@ -156,6 +157,19 @@ def _reference(leaves: list[str], steps: list[Step], order: list[str]):
     return reference
 
 
+def tidy_line(line: str) -> str:
+    """A route-sum line as a teacher writes it: no repeated ``= 1 = 1``, and negative
+    factors in parentheses (``-1·(-1)``, not ``-1·-1``)."""
+    if " = " not in line:
+        return line
+    pieces: list[str] = []
+    for piece in line.split(" = "):
+        piece = re.sub(r"·(-[^·+ ]+)", r"·(\1)", piece)
+        if not pieces or piece != pieces[-1]:
+            pieces.append(piece)
+    return " = ".join(pieces)
+
+
 def _worked(leaves: list[str], steps: list[Step], order: list[str],
             given: dict[str, np.ndarray]) -> list[tuple[str, str]]:
     """The routes of each node (from ``dc.explain``), as the lecture's backward pass."""
@@ -182,7 +196,7 @@ def _worked(leaves: list[str], steps: list[Step], order: list[str],
     return [
         ("p", "Multiply the local derivatives along each route from the node to the output, "
               "and add the routes (a node's own value is held fixed for the others):"),
-        ("code", "\n".join(text)),
+        ("code", "\n".join(tidy_line(line) for line in text)),
         ("p", "Intermediate nodes in the answer may be left as names (e.g. `c`) or expanded "
               "into the inputs; both are graded the same." if not given else
               "With the values above, each route sum is a number."),

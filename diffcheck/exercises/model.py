@@ -169,7 +169,11 @@ class Exercise:
         return render.to_markdown(self.worked_blocks())
 
     def worked_blocks(self) -> tuple[Block, ...]:
-        return (("p", "**Solution.**"), ("math", self.solution_latex), *self.worked)
+        """The key: each part in the lecture's form (:mod:`~diffcheck.exercises.keyforms`), then
+        the worked steps."""
+        from diffcheck.exercises.keyforms import solution_blocks
+
+        return (*solution_blocks(self), *self.worked)
 
     def render(self, fmt: str = "md", *, solutions: bool = False) -> str:
         """The exercise in ``"md"`` or ``"tex"``, with the worked solution if asked."""

@@ -14,6 +14,7 @@ import numpy as np
 import sympy as sp
 
 import diffcheck as dc
+from diffcheck.checking.tolerances import SAME_FORMULA
 from diffcheck.exercises.common import (
     NUMERIC_TOLERANCE,
     SYMBOLIC_TOLERANCE,
@@ -180,7 +181,7 @@ def make_backprop(rng: np.random.Generator, level: int) -> Draft:
         *answer_help([part], variables, [("z1", r"$\mathbf{z}^{[1]}$"), ("a1", r"$\mathbf{a}^{[1]}$"),
                                          ("yhat", r"$\hat{\mathbf{y}}$")], numeric=True),
     ]
-    worked = _backprop_steps(net, which)
+    worked = _backprop_steps(net, which, given, data, f)
     draft = Draft(title=f"Backpropagation: ∂E/∂{which} of a {act} network (level {level})",
                   blocks=blocks, worked=worked, variables=variables, parts=[part],
                   intermediates=[("z1", nodes["z1"]), ("a1", nodes["a1"]), ("yhat", nodes["yhat"])],
@@ -188,7 +189,9 @@ def make_backprop(rng: np.random.Generator, level: int) -> Draft:
     return draft
 
 
-def _backprop_steps(net: Callable[..., dict[str, dc.Expr]], which: str) -> list[tuple[str, str]]:
+def _backprop_steps(net: Callable[..., dict[str, dc.Expr]], which: str,
+                    given: dict[str, np.ndarray], data: dict[str, np.ndarray],
+                    f: Callable[[dc.Expr], dc.Expr]) -> list[tuple[str, str]]:
     """Forward values (exact, SymPy) and ∂E/∂node for each cut node (the tape's backward pass).
 
     The answer itself is SymPy's; these intermediate values only illustrate it, and the
@@ -202,18 +205,41 @@ def _backprop_steps(net: Callable[..., dict[str, dc.Expr]], which: str) -> list[
         steps.append(("math", f"{tex} = {_numbers_tex(sp.ImmutableMatrix(values[name]))}"))
     steps.append(("p", "**Backward pass**: the error's derivative by each node, going backwards "
                        "(values to 5 digits):"))
-    for name, tex in reversed(names):
-        cut = net(name, ())
+    grads = {}
+    for name, _ in names:
         point = {name: np.array([float(v) for v in values[name]])}
-        grad = dc.grad(cut["E"], name, point)
-        numbers = sp.ImmutableMatrix([sp.Float(float(g), 5) for g in grad])
-        steps.append(("math", rf"\frac{{\partial E}}{{\partial {tex}}} = {to_latex(numbers)}"))
+        grads[name] = np.asarray(dc.grad(net(name, ())["E"], name, point), dtype=float)
+    forms = _lecture_forms(grads, {k: np.array([float(v) for v in vs]) for k, vs in values.items()},
+                           given, data, f)
+    for name, tex in reversed(names):
+        numbers = sp.ImmutableMatrix([sp.Float(float(g), 5) for g in grads[name]])
+        steps.append(("math", rf"{forms.get(name, '')}\frac{{\partial E}}{{\partial {tex}}} = "
+                              f"{to_latex(numbers)}"))
     layer_input = r"\mathbf{a}^{[1]}" if which == "W2" else r"\mathbf{x}"
-    delta = r"\hat{\mathbf{y}}" if which == "W2" else r"\mathbf{z}^{[1]}"
-    steps.append(("p", rf"Then $\frac{{\partial E}}{{\partial W^{{[{which[1]}]}}_{{j,k}}}} = "
-                       rf"\frac{{\partial E}}{{\partial {delta}_j}}\,{layer_input}_k$: the outer "
-                       "product of the backpropagated error and the layer's input."))
+    delta = r"\boldsymbol{\delta}^{[2]}" if which == "W2" else r"\boldsymbol{\delta}^{[1]}"
+    steps.append(("p", rf"Then $\frac{{\partial E}}{{\partial W^{{[{which[1]}]}}}} = "
+                       rf"{delta}\,{{{layer_input}}}^T$: the outer product of the backpropagated "
+                       "error and the layer's input."))
     return steps
+
+
+def _lecture_forms(grads: dict[str, np.ndarray], values: dict[str, np.ndarray],
+                   given: dict[str, np.ndarray], data: dict[str, np.ndarray],
+                   f: Callable[[dc.Expr], dc.Expr]) -> dict[str, str]:
+    """The lecture's names for the backward-pass values (``δ = ŷ − t``, ``Wᵀδ``), each shown
+    only where the numbers (from the tape) confirm it at this point."""
+    forms = {}
+    close = lambda a, b: bool(np.allclose(a, b, rtol=SAME_FORMULA[0], atol=SAME_FORMULA[1]))  # noqa: E731
+    if close(grads["yhat"], values["yhat"] - data["t"]):
+        forms["yhat"] = r"\boldsymbol{\delta}^{[2]} = \hat{\mathbf{y}} - \mathbf{t} = "
+    if close(grads["a1"], given["W2"].T @ grads["yhat"]):
+        forms["a1"] = r"W^{[2]T}\boldsymbol{\delta}^{[2]} = "
+    z = dc.vector("z", len(values["z1"]))
+    slope = np.asarray(dc.grad(dc.sum(f(z)), "z", {"z": values["z1"]}), dtype=float)
+    if close(grads["z1"], slope * grads["a1"]):
+        forms["z1"] = (r"\boldsymbol{\delta}^{[1]} = f'(\mathbf{z}^{[1]}) \odot "
+                       r"W^{[2]T}\boldsymbol{\delta}^{[2]} = ")
+    return forms
 
 
 def make_circle(rng: np.random.Generator, level: int) -> Draft:
@@ -279,10 +305,17 @@ def _circle_steps(build: Callable[[str | None], dict[str, dc.Expr]],
                         output="Loss")
     d_loss = dc.symbolic_jacobian(build("yhat")["Loss"], "yhat")
     d_yhat = dc.symbolic_jacobian(dc.sigmoid(dc.scalar("z")), "z")
+    from diffcheck.exercises.keyforms import element_latex
+
+    z = element_symbol("z", ())
+    hat = {z: r"\hat{y}"}
+    d_z = d_loss.xreplace({element_symbol("yhat", ()): 1 / (1 + sp.exp(-z))}) * d_yhat
     steps = [
         ("p", "The graph is w → z → ŷ → Loss; multiply the local derivatives along the route:"),
         ("math", r"\frac{\partial Loss}{\partial \hat{y}} = " + to_latex(d_loss)
-                 + r", \quad \frac{\partial \hat{y}}{\partial z} = " + to_latex(d_yhat)),
+                 + r", \quad \frac{\partial \hat{y}}{\partial z} = " + element_latex(d_yhat, hat)),
+        ("math", r"\frac{\partial Loss}{\partial z} = \frac{\partial Loss}{\partial \hat{y}}"
+                 r"\,\frac{\partial \hat{y}}{\partial z} = " + element_latex(d_z, hat)),
         ("math", ", \\quad ".join(
             rf"\frac{{\partial z}}{{\partial w_{k}}} = {to_latex(dc.symbolic_jacobian(nodes['z'], w))}"
             for k, w in enumerate(ws))),

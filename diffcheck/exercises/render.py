@@ -16,6 +16,8 @@ import html
 import re
 from collections.abc import Sequence
 
+from diffcheck.exercises.latex import ascii_tex, code_block, split_display
+
 Block = tuple[str, str]
 KINDS = ("p", "math", "code", "items")
 FORMATS = ("md", "tex")
@@ -70,15 +72,15 @@ def to_tex(blocks: Sequence[Block]) -> str:
     out = []
     for kind, text in blocks:
         if kind == "math":
-            out.append(f"\\[\n{text}\n\\]")
+            out.append(split_display(text))
         elif kind == "code":
-            out.append("\\begin{verbatim}\n" + text.replace("\\end{verbatim}", "") + "\n\\end{verbatim}")
+            out.append(code_block(text))
         elif kind == "items":
             items = "\n".join(f"  \\item {_inline_tex(line)}" for line in text.splitlines())
             out.append(f"\\begin{{itemize}}\n{items}\n\\end{{itemize}}")
         else:
             out.append(_inline_tex(text))
-    return "\n\n".join(out) + "\n"
+    return ascii_tex("\n\n".join(out) + "\n")
 
 
 def render(blocks: Sequence[Block], fmt: str) -> str:
@@ -90,14 +92,11 @@ def render(blocks: Sequence[Block], fmt: str) -> str:
     raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
 
 
-def tex_document(body: str, title: str = "Exercises") -> str:
-    """A complete LaTeX document around rendered exercises."""
-    return (
-        "\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage{amsmath,amssymb}\n"
-        "\\usepackage[margin=2cm]{geometry}\n\\allowdisplaybreaks\n"
-        f"\\title{{{tex_escape(title)}}}\n\\date{{}}\n\\begin{{document}}\n\\maketitle\n\n"
-        f"{body}\n\\end{{document}}\n"
-    )
+def tex_document(body: str, title: str = "", course: str = "") -> str:
+    """A complete LaTeX document (ASCII, for plain ``pdflatex``) around rendered exercises."""
+    from diffcheck.exercises.latex import document
+
+    return document(body, title, course)
 
 
 def echo(text: str, limit: int = 80) -> str:

@@ -20,13 +20,18 @@ def level(kind: str, seed: int, lvl: int) -> exercises.Exercise:
     return exercises.generate(kind, seed, level=lvl)
 
 
-def test_wrong_shape_scores_zero_and_names_both_shapes() -> None:
-    ex = level("jacobian", 1, 1)
+def test_wrong_shape_is_graded_where_it_stands_and_names_both_shapes() -> None:
+    ex = level("jacobian", 1, 1)  # y = Wx: entry [i, j] is W[i,j]
     rows, cols = ex.parts[0].shape
-    grade = ex.grade([["W[0,0]"] * (cols + 1)] * rows)
-    assert not grade.correct and grade.score == 0
+    grade = ex.grade([["W[0,0]"] * (cols + 1)] * rows)  # one column too many
+    assert not grade.correct and grade.score == pytest.approx(1 / (rows * cols))
     assert str((rows, cols + 1)) in grade.feedback and str((rows, cols)) in grade.feedback
-    assert {e.status for e in grade.elements} == {"invalid"}
+    assert grade.elements[0].status == "correct"
+    assert {e.status for e in grade.elements[1:]} == {"incorrect"}
+    narrow = ex.grade([["W[0,0]"] * (cols - 1)] * rows)  # the last column is not filled
+    assert [e.status for e in narrow.elements[cols - 1::cols]] == ["invalid"] * rows
+    flat = ex.grade(["W[0,0]"] * (rows * cols))  # another number of axes: nothing to match
+    assert flat.score == 0 and {e.status for e in flat.elements} == {"invalid"}
 
 
 def test_partial_credit_is_the_fraction_of_correct_elements() -> None:
