@@ -107,13 +107,18 @@ def _scalar(value: Any) -> Any:
                     "be SymPy expressions or numbers")
 
 
-def _bind_symbols(symbols: set[Any], y: Expr) -> dict[Any, tuple[str, tuple[int, ...]]]:
-    """Each symbol of a claim -> (variable, index) of the element it names; refuse unknown ones."""
+def _bind_symbols(symbols: set[Any], y: Expr, names: Mapping[str, Expr] | None = None
+                  ) -> dict[Any, tuple[str, tuple[int, ...]]]:
+    """Each symbol of a claim -> (variable, index) of the element it names; refuse unknown ones.
+
+    ``names`` (see ``diffcheck.parsing.names``) adds intermediate names' elements."""
+    from diffcheck.parsing.names import named_elements
+
     declared = {
         element_name(name, index): (name, index)
         for name, var in variables(y).items()
         for index in np.ndindex(var.shape)
-    }
+    } | named_elements(names or {})
     unknown = sorted({s.name[:40] for s in symbols if s.name not in declared})
     if unknown:
         names = ", ".join(sorted(variables(y))) or "(none)"
@@ -125,7 +130,8 @@ def _bind_symbols(symbols: set[Any], y: Expr) -> dict[Any, tuple[str, tuple[int,
 
 
 def sympy_evaluator(
-    claim: Any, y: Expr, var: Var, *, max_nodes: int | None = MAX_CLAIM_NODES
+    claim: Any, y: Expr, var: Var, *, max_nodes: int | None = MAX_CLAIM_NODES,
+    names: Mapping[str, Expr] | None = None,
 ) -> tuple[Evaluator, tuple[int, ...]]:
     """An evaluator for a SymPy claim (checked against the walker's allowlist), and its shape.
 
@@ -144,9 +150,13 @@ def sympy_evaluator(
         ) from None
     except RecursionError:
         raise ValueError("the claimed derivative is nested too deeply to check") from None
-    binding = _bind_symbols(symbols, y)
+    binding = _bind_symbols(symbols, y, names)
 
     def evaluate_at(point: dict[str, np.ndarray]) -> np.ndarray:
+        if names:
+            from diffcheck.parsing.names import with_named_values
+
+            point = with_named_values(point, names)
         values = {s: np.asarray(point[name], dtype=float)[index].reshape(1)
                   for s, (name, index) in binding.items()}
         return evaluate(entries, values, 1)[:, 0].reshape(shape)
@@ -211,20 +221,22 @@ def array_evaluator(claim: Any, y: Expr, var: Var, point_given: bool) -> Evaluat
     return lambda point: value
 
 
-def evaluator_for(claim: Any, y: Expr, var: Var, point_given: bool) -> Evaluator:
+def evaluator_for(claim: Any, y: Expr, var: Var, point_given: bool,
+                  names: Mapping[str, Expr] | None = None) -> Evaluator:
     """Pick the evaluator for any supported form of claim of ``∂y/∂var``.
 
     ``point_given``: the check runs at exactly one point the caller chose (``at=``), at
-    which an array claim is taken as the derivative's value.
+    which an array claim is taken as the derivative's value. ``names``: intermediate
+    names a string or SymPy claim may use (checked by ``parsing.names.check_names``).
     """
     if isinstance(claim, str):
         from diffcheck.parsing import parse
 
         shapes = {name: v.shape for name, v in variables(y).items()}
-        parsed = parse(claim, shapes)
-        return sympy_evaluator(parsed, y, var, max_nodes=None)[0]
+        parsed = parse(claim, shapes | {n: e.shape for n, e in (names or {}).items()})
+        return sympy_evaluator(parsed, y, var, max_nodes=None, names=names)[0]
     if is_sympy(claim):
-        return sympy_evaluator(claim, y, var)[0]
+        return sympy_evaluator(claim, y, var, names=names)[0]
     if callable(claim):
         return callable_evaluator(claim, y)
     if isinstance(claim, (np.ndarray, list, tuple, int, float, np.number)):
@@ -287,3 +299,26 @@ def claims_by_variable(claimed: Any, wrt: tuple[Var, ...]) -> dict[str, Any]:
             f"missing: {missing or 'none'}, unexpected: {extra or 'none'}"
         )
     return dict(claimed)
+
+
+def symbolic_claim(claim: Any, y: Expr, var: Var, layout: str) -> np.ndarray | None:
+    """A string or SymPy claim as an object array of SymPy entries in numerator layout, for
+    the symbolic hints; None for other claims or shapes (or when it cannot be read)."""
+    try:
+        if isinstance(claim, str):
+            from diffcheck.parsing import parse
+
+            claim = parse(claim, {name: v.shape for name, v in variables(y).items()})
+        elif not is_sympy(claim):
+            return None
+        shape, entries = _entries(claim, var, y.shape + var.shape)
+    except (ValueError, TypeError, ArithmeticError, RecursionError):
+        return None
+    if math.prod(shape) != y.size * var.size:
+        return None
+    array = np.empty(len(entries), dtype=object)
+    array[:] = entries
+    if layout == "denominator" and shape == var.shape + y.shape:
+        return np.transpose(array.reshape(shape), tuple(range(var.ndim, len(shape)))
+                            + tuple(range(var.ndim)))
+    return array.reshape(shape) if shape == y.shape + var.shape else None

@@ -18,6 +18,7 @@ from diffcheck.symbols import element_name
 
 TABLE_ROWS = 20
 POINT_ELEMENTS = 12  # arrays with more elements are summarised, not printed
+POINT_DIGITS = 6  # significant digits of printed points; report.points keeps exact values
 
 
 def partial_name(output: str, wrt: str, index: tuple[int, ...], out_ndim: int) -> str:
@@ -30,6 +31,16 @@ def number(value: float) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "nan"
     return f"{value:.10g}"
+
+
+def short(value: Any, digits: int = POINT_DIGITS) -> str:
+    """A point's value as a nested list of numbers with ``digits`` significant digits."""
+    array = np.asarray(value)
+    if array.ndim == 0:
+        value = float(array)
+        rounded = format(value, f".{digits}g")
+        return repr(value) if float(rounded) == value else rounded  # exact values as typed
+    return "[" + ", ".join(short(item, digits) for item in array) + "]"
 
 
 def gap(value: float, ref: float) -> float:
@@ -124,6 +135,7 @@ class Report:
     jacobians: dict[tuple[int, str], dict[str, np.ndarray]] = field(default_factory=dict)
     numeric_kind: dict[str, str] = field(default_factory=dict)
     title: str = "check"
+    point_digits: int = POINT_DIGITS  # significant digits when points are printed
 
     @property
     def ok(self) -> bool:
@@ -162,6 +174,8 @@ class Report:
             )
         if self.projections and not self.compared:
             return lines
+        if self.errors and not self.compared:
+            return lines  # nothing was compared: "0 / 0" would only confuse
         lines.append(f"Mismatched elements: {len(self.mismatches)} / {self.compared} ({share:.3g}%)")
         if self.mismatches:
             missing = any(np.isnan(m.values[m.reference]) for m in self.mismatches)
@@ -222,7 +236,7 @@ class Report:
             for name, value in point.items():
                 value = np.asarray(value)
                 if value.size <= POINT_ELEMENTS:
-                    parts.append(f"{name}={value.tolist()!r}")
+                    parts.append(f"{name}={short(value, self.point_digits)}")
                 else:
                     parts.append(f"{name}=<array of shape {value.shape}>")
             lines.append(f"Point {i}: " + ", ".join(parts))

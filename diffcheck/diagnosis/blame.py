@@ -10,7 +10,7 @@ import numpy as np
 
 from diffcheck.backends.program import compile_program
 from diffcheck.checking.report import Report
-from diffcheck.diagnosis.hints import claim_hints, close
+from diffcheck.diagnosis.hints import close
 from diffcheck.diagnosis.localize import first_wrong_node
 from diffcheck.ir import Expr, Var
 
@@ -56,20 +56,12 @@ def add_method_blame(report: Report, y: Expr, wrt: tuple[Var, ...]) -> None:
 
 
 def add_claim_hints(report: Report, y: Expr, wrt: tuple[Var, ...]) -> None:
-    """Hints that exactly explain how each variable's claim differs from the reference."""
+    """Hints that exactly explain how each variable's claim differs from the reference
+    (from the report's tensors alone; ``check_gradient`` refines them with the claim)."""
+    from diffcheck.diagnosis.claim_diagnosis import hints_for_variable
+
     for var in wrt:
-        # Where the reference is infinite or NaN, or only a convention (a kink), no exact
-        # explanation can be tested: such points are left out.
-        at_kinks = {(k.point, k.wrt) for k in report.kinks}
-        pairs = [
-            (tensors["claimed"], tensors[report.reference])
-            for (p, name), tensors in sorted(report.jacobians.items())
-            if name == var.name and "claimed" in tensors and (p, name) not in at_kinks
-            and np.all(np.isfinite(tensors[report.reference]))
-        ]
-        report.hints.extend(
-            claim_hints(pairs, report.output, var.name, y.ndim, broadcast_batch_sizes(y, var))
-        )
+        report.hints.extend(hints_for_variable(report, y, var, graph=False))
 
 
 def layout_reading_hint(claim: np.ndarray, reference: np.ndarray, other: str) -> str:

@@ -73,12 +73,25 @@ def sign_hint(pairs) -> str | None:
     return None
 
 
-def factor_hint(pairs, batch_sizes: set[int]) -> str | None:
-    """The claim is a constant multiple k of the reference (k != 1, 0, -1)."""
+def _evidence(refs: np.ndarray) -> bool:
+    """At least two different non-zero reference values: one number is a multiple of any
+    other, so a factor read from a single value (a scalar at one point) explains nothing."""
+    values = np.unique(np.round(refs[np.abs(refs) > ATOL], 12))
+    return values.size >= 2
+
+
+def factor_hint(pairs, batch_sizes: set[int], mean_sizes: set[int] = frozenset()) -> str | None:
+    """The claim is a constant multiple k of the reference (k != 1, 0, -1).
+
+    ``batch_sizes``: rows a variable is broadcast over (k = 1/m: averaged, not summed);
+    ``mean_sizes``: element counts reduced on the way to y (k = N: a missing 1/N).
+    """
     if not _nontrivial(pairs):
         return None
     claims = np.concatenate([c.ravel() for c, _ in pairs])
     refs = np.concatenate([r.ravel() for _, r in pairs])
+    if not _evidence(refs):
+        return None
     k = float(claims @ refs / (refs @ refs))
     if not np.isfinite(k) or abs(k) < 1e-12 or _fraction(k) in ("1", "-1"):
         return None
@@ -89,6 +102,12 @@ def factor_hint(pairs, batch_sizes: set[int]) -> str | None:
             return (
                 f"batch: the claim is 1/{m} of the derivative — it must be summed over the "
                 f"{m} rows of the batch, not averaged (or taken for one row)"
+            )
+    for n in sorted(mean_sizes, reverse=True):
+        if n > 1 and abs(k - n) < 1e-9 * n:
+            return (
+                f"mean: the claim is {n} times the derivative — a missing 1/{n}: a mean over "
+                f"{n} elements divides by {n} (the derivative of a sum where a mean was asked?)"
             )
     text = _fraction(k) or f"{k:.6g}"
     missing = _fraction(1 / k)

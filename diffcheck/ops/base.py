@@ -36,6 +36,7 @@ A record carries everything each backend may read about an op, and nothing more:
   called as ``rule(k, g, out, *xs, **params)`` and its ``reads`` is one entry for every
   input (``"out"`` and/or ``"inputs"``); consumers go through ``vjp_rule(k)`` and
   ``reads_of(k, n)``;
+- ``averages`` — it divides by the count it reduces (``mean``), so hints can name a lost 1/N;
 - ``into_domain(k, x)`` — maps any array to a value of input ``k`` inside the domain
   (``A Aᵀ + nI`` for a positive definite input); random points apply it to a variable
   that is that input.
@@ -80,6 +81,7 @@ class Op:
     broadcasts: ClassVar[bool] = False  # its inputs broadcast against each other (NumPy's rule)
     methods: ClassVar[tuple[str, ...]] = ()  # expression methods that build it (``e.sum()``)
     variadic: ClassVar[bool] = False  # takes ``arity`` or more inputs
+    averages: ClassVar[bool] = False  # divides by the count it reduces (mean): hints name a lost 1/N
 
     def shape(self, *shapes: tuple[int, ...], **params: Any) -> tuple[int, ...]:
         raise NotImplementedError

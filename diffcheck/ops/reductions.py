@@ -225,6 +225,7 @@ class Mean(Reduction):
 
     name, methods = "mean", ("mean",)
     numpy_names = ("mean",)
+    averages = True
 
     @staticmethod
     def scale(total, n):

@@ -14,6 +14,12 @@ input. Only numbers are folded (``0.5*x[0]`` is ``x[0]/2``, ``exp(0)`` is ``1``)
 
 >>> parse("2*W[1,2] + 0.5*x[0]", {"W": (2, 3), "x": (3,)})
 2*W[1,2] + x[0]/2
+
+Whole variables are arrays, and matrix notation (``@``, ``W.T``, ``inv``, ``outer``, ...;
+``diffcheck.parsing.matrix``) is expanded to elements as it is built:
+
+>>> parse("W.T @ (W @ x - t)", {"W": (2, 3), "x": (3,), "t": (2,)}).shape
+(3,)
 """
 
 from __future__ import annotations
@@ -64,20 +70,20 @@ def parse(
     from diffcheck.parsing.builder import Builder, to_sympy  # SymPy: loaded on first parse
 
     try:
-        value = Builder(shapes, origin, text, limits).build(tree)
+        value = Builder(shapes, source, origin, text, limits).build(tree)
     except ParseError:
         raise
     except (ArithmeticError, ValueError, TypeError, RecursionError, MemoryError) as exc:
         # Raised from inside SymPy on odd numeric input; the contract is ParseError only.
         raise ParseError(f"expression could not be built ({type(exc).__name__}: {exc})",
                          None, text) from None
-    return to_sympy(value, text)
+    return to_sympy(value, text, limits)
 
 
 def __getattr__(name: str) -> object:
     """``FUNCTIONS`` and ``CONSTANTS`` hold SymPy objects, so they load on first use."""
     if name in ("FUNCTIONS", "CONSTANTS"):
-        from diffcheck.parsing import builder
+        from diffcheck.parsing import functions
 
-        return getattr(builder, name)
+        return getattr(functions, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

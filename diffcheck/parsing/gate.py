@@ -49,6 +49,7 @@ DEFAULT_LIMITS = Limits()
 # "2"). Kept small on purpose; every other non-ASCII letter is rejected.
 GLYPHS = MappingProxyType({
     "σ": "sigmoid", "π": "pi", "·": "*", "⋅": "*", "×": "*", "−": "-",
+    "ᵀ": "^T ", "⊤": "^T ", "ŷ": "yhat",
 })
 # Superscript digits: a run such as "⁻¹²" becomes "**-12".
 SUPERSCRIPTS = MappingProxyType({

@@ -17,6 +17,8 @@ from diffcheck.parsing.gate import Limits, position
 
 _DECIMAL = re.compile(r"(\d[\d_]*(\.[\d_]*)?|\.\d[\d_]*)([eE][+-]?\d[\d_]*)?")
 SUM_OPS = (ast.Add, ast.Sub)
+# Calls that may take ``axis=`` by keyword; every other keyword argument is refused.
+AXIS_FUNCTIONS = frozenset({"sum", "mean"})
 PRODUCT_OPS = (ast.Mult, ast.Div)
 OP_SYMBOLS = {
     ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
@@ -24,7 +26,7 @@ OP_SYMBOLS = {
     ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>", ast.Not: "not", ast.Invert: "~",
 }
 _CONSTRUCTS = {
-    ast.Attribute: "attribute access is not allowed",
+    ast.Attribute: "attribute access is not allowed (only '.T', the transpose)",
     ast.Lambda: "lambda expressions are not allowed",
     ast.ListComp: "comprehensions are not allowed", ast.SetComp: "comprehensions are not allowed",
     ast.DictComp: "comprehensions are not allowed",
@@ -72,7 +74,7 @@ class Checker:
         if isinstance(node, ast.Name):
             return []
         if isinstance(node, ast.BinOp):
-            self.check_operator(node, (*SUM_OPS, *PRODUCT_OPS, ast.Pow))
+            self.check_operator(node, (*SUM_OPS, *PRODUCT_OPS, ast.Pow, ast.MatMult))
             if isinstance(node.op, ast.Pow) and in_exp:
                 raise self.error("power towers (a**b**c) are not allowed", node)
             is_pow = isinstance(node.op, ast.Pow)
@@ -82,7 +84,11 @@ class Checker:
             return [(node.operand, in_exp, False)]
         if isinstance(node, ast.Call):
             self.check_call(node)
-            return [(arg, in_exp, False) for arg in reversed(node.args)]
+            return [(arg, in_exp, False) for arg in reversed(call_arguments(node))]
+        if isinstance(node, ast.Attribute):
+            if node.attr != "T":
+                raise self.error(_CONSTRUCTS[ast.Attribute], node)
+            return [(node.value, in_exp, False)]
         if isinstance(node, ast.Subscript):
             return [(node.slice, in_exp, True), (node.value, in_exp, False)]
         if isinstance(node, ast.List | ast.Tuple):
@@ -99,8 +105,9 @@ class Checker:
             raise self.error(_CONSTRUCTS[ast.Attribute], node.func)
         if not isinstance(node.func, ast.Name):
             raise self.error("only named functions can be called (write '*' to multiply)", node)
-        if node.keywords:
-            raise self.error(_CONSTRUCTS[ast.keyword], node.keywords[0])
+        for keyword in node.keywords:
+            if keyword.arg != "axis" or node.func.id not in AXIS_FUNCTIONS:
+                raise self.error(_CONSTRUCTS[ast.keyword], keyword)
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self.error(_CONSTRUCTS[ast.Starred], arg)
@@ -125,6 +132,11 @@ class Checker:
             raise self.error(f"number '{literal}' is out of the floating-point range", node)
 
 
+def call_arguments(node: ast.Call) -> list[ast.expr]:
+    """A call's arguments in order, then the value of its one allowed keyword (``axis=``)."""
+    return [*node.args, *(keyword.value for keyword in node.keywords)]
+
+
 def chain(node: ast.BinOp) -> list[tuple[ast.operator | None, ast.expr]]:
     """A chain ``a+b-c`` or ``a*b/c`` as (operator before it, operand) pairs, left to right.
 
@@ -143,13 +155,17 @@ def chain(node: ast.BinOp) -> list[tuple[ast.operator | None, ast.expr]]:
 def operands(node: ast.AST) -> list[ast.AST]:
     """The children the builder evaluates, in order (none for leaves and subscripts)."""
     if isinstance(node, ast.BinOp):
-        if isinstance(node.op, ast.Pow):
+        if isinstance(node.op, ast.Pow | ast.MatMult):
             return [node.left, node.right]
         return [operand for _, operand in chain(node)]
     if isinstance(node, ast.UnaryOp):
         return [node.operand]
-    if isinstance(node, ast.Call | ast.List):
-        return list(node.args if isinstance(node, ast.Call) else node.elts)
+    if isinstance(node, ast.Attribute):
+        return [node.value]
+    if isinstance(node, ast.Call):
+        return call_arguments(node)
+    if isinstance(node, ast.List):
+        return list(node.elts)
     return []
 
 
@@ -160,3 +176,14 @@ def describe(node: ast.AST) -> str:
     if isinstance(node, ast.Call):
         return f"{node.func.id}()"
     return "this operation"
+
+
+def operator_position(left: ast.AST, right: ast.AST, symbol: str, source: str,
+                      origin: list[int]) -> int | None:
+    """Where the operator ``symbol`` between two operands stands in the original text."""
+    start = getattr(left, "end_col_offset", None)
+    stop = getattr(right, "col_offset", None)
+    if start is None or stop is None:
+        return None
+    found = source.find(symbol, start, stop)
+    return None if found < 0 else origin[found]

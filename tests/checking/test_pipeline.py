@@ -83,7 +83,7 @@ def test_check_gradient_is_the_pipeline_with_a_claim_column(factor):
     def claim(W, x):
         return factor * (1 - np.tanh(W @ x) ** 2) @ W
 
-    front = dc.check_gradient(y, x, claim, seed=2)
+    front = dc.check_gradient(y, x, claim, seed=2, name="y")
     assert front.ok is (factor == 1.0)
     plan = plan_for(y, [x], seed=2, title="check_gradient", extra=claimed_column(claim))
     assert_same_report(front, run_check(plan))

@@ -233,3 +233,70 @@ def test_a_typed_claim_with_an_overflowing_value_is_a_failing_report():
     report = dc.check_gradient(dc.sum(dc.sigmoid(x)), x, "[sigmoid(exp(exp(exp(9)))), 1]")
     assert not report.ok
     assert {m.values["claimed"] for m in report.mismatches} == {1.0}
+
+
+# ----- reports a student can read (issue 19, section 3) -----
+def test_a_variable_output_is_named_and_an_unnamed_output_says_how_to_name_it():
+    import diffcheck as _dc
+
+    s = _dc.scalar("s")
+    assert _dc.check_gradient(s, s, "2").headline().startswith("diffcheck check_gradient: ∂s/∂s")
+    t = _dc.scalar("t")
+    report = _dc.check_gradient(t * t, t, "t")
+    assert any("pass name=" in n for n in report.notes)
+    assert not any("pass name=" in n for n in _dc.check_gradient(t * t, t, "t", name="L").notes)
+
+
+def test_points_print_with_six_significant_digits_and_stay_exact():
+    import diffcheck as _dc
+
+    t = _dc.scalar("t")
+    report = _dc.check_gradient(t * t, t, "t", at={"t": 1.234567891})
+    assert "Point 0: t=1.23457" in str(report)
+    assert float(report.points[0]["t"]) == 1.234567891
+    assert "t=4.0" in str(_dc.check_gradient(t * t, t, "t", at={"t": 4.0}))
+
+
+def test_a_layout_error_prints_no_empty_mismatch_count():
+    import numpy as _np
+
+    import diffcheck as _dc
+
+    W, x = _dc.matrix("W", 2, 3), _dc.vector("x", 3)
+    report = _dc.check_gradient(W @ x, x, lambda W, x: W.T)
+    assert not report.ok and report.errors
+    assert "Mismatched elements: 0 / 0" not in str(report)
+    assert _np.ndim(report.points[0]["W"]) == 2
+
+
+def test_a_transposed_scalar_gradient_is_a_failing_report_that_says_so():
+    import numpy as _np
+
+    import diffcheck as _dc
+
+    W, x = _dc.matrix("W", 2, 3), _dc.vector("x", 3)
+    right = _dc.check_gradient(_dc.sum(W @ x), W, lambda W, x: _np.tile(x, (2, 1)).T, name="L")
+    assert not right.ok and right.hints == ["transpose: this is the transpose of ∂L/∂W"]
+    wrong = _dc.check_gradient(_dc.sum(W @ x), W, lambda W, x: 2 * _np.tile(x, (2, 1)).T)
+    assert not wrong.ok and "even transposed" in wrong.hints[0]
+
+
+def test_only_singleton_axes_differ_is_accepted_with_a_note_and_still_checked():
+    import diffcheck as _dc
+
+    r, W = _dc.vector("r", 2), _dc.matrix("W", 2, 3)
+    right = _dc.check_gradient(r @ W, r, lambda r, W: W.T[None, :, None, :])
+    assert right.ok and "axes of length 1" in right.notes[0]
+    wrong = _dc.check_gradient(r @ W, r, lambda r, W: W.T[None, :, None, :] + 1)
+    assert not wrong.ok
+
+
+def test_a_claim_at_a_kink_is_judged_against_the_one_sided_values():
+    import diffcheck as _dc
+
+    z = _dc.vector("z", 2)
+    at = {"z": [0.0, 1.0]}
+    inside = _dc.check_gradient(_dc.sum(_dc.relu(z)), z, [0.5, 1.0], at=at)
+    assert inside.ok and len(inside.kinks) == 1
+    outside = _dc.check_gradient(_dc.sum(_dc.relu(z)), z, [2.0, 1.0], at=at)
+    assert not outside.ok and any(h.startswith("kink:") for h in outside.hints)
