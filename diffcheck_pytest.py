@@ -165,8 +165,10 @@ def gradcheck(request: pytest.FixtureRequest) -> GradCheck:
     as ``∂y[1]/∂W[1,2]`` with each method's value, hints, the points, the seed and a
     line that reruns the check. ``rtol``, ``atol`` and ``seed`` come from the call,
     else ``@pytest.mark.diffcheck``, else ``--diffcheck-*``, else the ini file.
-    In ``@given`` tests use ``diffcheck.testing.assert_gradient`` instead (Hypothesis
-    rejects function-scoped fixtures there).
+    ``gradcheck.vjp(forward, backward, at, **opts)`` checks a plain NumPy forward's
+    hand-written backward with ``dc.check_vjp`` and fails the test the same way.
+    In ``@given`` tests use ``diffcheck.testing.assert_gradient`` (or ``assert_vjp``)
+    instead (Hypothesis rejects function-scoped fixtures there).
 
     Example::
 
@@ -179,6 +181,13 @@ def gradcheck(request: pytest.FixtureRequest) -> GradCheck:
         def test_layer(gradcheck):
             gradcheck(W @ x + b, b, lambda W, x, b: np.eye(2))   # my ∂y/∂b
             gradcheck(dc.tanh(W @ x), [W, x])                   # sympy = tape = numeric
+
+        def test_my_backward(gradcheck):
+            forward = lambda W, x: np.tanh(W @ x)
+            def backward(g, W, x):
+                d = g * (1 - np.tanh(W @ x) ** 2)
+                return {"W": np.outer(d, x), "x": W.T @ d}
+            gradcheck.vjp(forward, backward, {"W": np.ones((2, 3)), "x": np.arange(3.0)})
 
         @pytest.mark.diffcheck(rtol=1e-4, seed=3)
         def test_approximate_claim(gradcheck):

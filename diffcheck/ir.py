@@ -145,7 +145,19 @@ class Expr:
         )
 
     def __bool__(self) -> bool:
-        raise TypeError("an expression has no truth value; evaluate it with dc.evaluate first")
+        raise TypeError(
+            "an expression has no truth value: Python control flow on values (if x.sum() > 0)"
+            " cannot be traced; evaluate it with dc.evaluate first (dc.check_vjp and"
+            " dc.check_gradient check such a function as a black box)"
+        )
+
+    def __lt__(self, other: Any) -> bool:
+        raise TypeError(
+            "expressions cannot be compared (<, <=, >, >=): a comparison of values cannot be"
+            " traced; for a constant mask use dc.where(mask, a, b) with a NumPy array mask"
+        )
+
+    __le__ = __gt__ = __ge__ = __lt__
 
     def __repr__(self) -> str:
         from diffcheck.printing import expr_str

@@ -61,6 +61,10 @@ def _ops_of(expr: Expr) -> frozenset[str]:
     return frozenset(n.op for n in toposort(expr) if not isinstance(n, (Var, Const)))
 
 
+# Square inputs made from a drawn operand stay this small: det, slogdet and cholesky have
+# no matrix-level SymPy rule, and their lowering grows like n! (refused from 7×7).
+MAX_SQUARE_SIDE = 4
+
 GUARD_OPS = _ops_of(_positive(Var("_", ())))  # the ops the guard itself is made of
 
 
@@ -87,7 +91,10 @@ class _Builder:
         draw = record.draw
         first = operands[0]
         if draw.square:
-            operands = (self._square(first, choice), *operands[1:])
+            square = self._square(first, choice)
+            if square is None:
+                return first  # too large a matrix for the closed forms of det, inv, ...
+            operands = (square, *operands[1:])
         inputs = self._fit(draw.fit, list(operands), choice)
         if inputs is None:
             return first  # nothing of this op fits (a matrix product of two scalars)
@@ -111,11 +118,14 @@ class _Builder:
             return self._contractible(first, rest[0], choice)
         return [first, *(self._broadcastable(first, b, choice) for b in rest)]
 
-    def _square(self, a: Expr, choice: int) -> Expr:
+    def _square(self, a: Expr, choice: int) -> Expr | None:
         """A square matrix made from ``a``: ``a`` itself, ``a @ a.T``, ``a * M + cI`` (diagonally
-        dominant for |a| <= 2), or else a fixed symmetric positive definite matrix."""
+        dominant for |a| <= 2), or else a fixed symmetric positive definite matrix; None when
+        the matrix made would be larger than ``MAX_SQUARE_SIDE`` (a drawn 12-vector)."""
         if a.ndim == 2 and a.shape[0] == a.shape[1]:
             return a
+        if a.ndim and a.shape[0] > MAX_SQUARE_SIDE:
+            return None
         rng = np.random.default_rng(choice)
         if self.gram and a.ndim == 2:
             return apply("matmul", a, apply("transpose", a))

@@ -1,4 +1,4 @@
-"""Assertions for test suites: ``assert_gradient`` and the callable behind the ``gradcheck`` fixture.
+"""Assertions for test suites: ``assert_gradient``, ``assert_vjp`` and the ``gradcheck`` fixture's object.
 
 A failed check raises :class:`GradientCheckError` (an ``AssertionError``) whose
 message is the report — the wrong elements named as a person writes them
@@ -18,7 +18,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import diffcheck as dc
@@ -31,7 +31,7 @@ KEEP_TAIL = 12  # lines kept from the end (points, seed) when the middle is cut
 EXPR_CHARS = 160
 SHOWN_VARIABLES = 8
 
-__all__ = ["GradCheck", "GradientCheckError", "assert_gradient", "failure_message"]
+__all__ = ["GradCheck", "GradientCheckError", "assert_gradient", "assert_vjp", "failure_message"]
 
 
 class GradientCheckError(AssertionError):
@@ -83,6 +83,51 @@ def assert_gradient(
     return report
 
 
+def assert_vjp(
+    forward: Callable[..., Any],
+    backward: Callable[..., Any],
+    at: Mapping[str, Any],
+    **opts: Any,
+) -> Report:
+    """Run ``dc.check_vjp(forward, backward, at, **opts)`` and fail if the backward is wrong.
+
+    Args:
+        forward: a plain NumPy function ``forward(**at)``.
+        backward: ``backward(g, **at)``, the gradient of ``⟨g, forward(**at)⟩`` per input.
+        at: input name -> example array (integer arrays are constants).
+        **opts: passed on unchanged (``n_cotangents``, ``rtol``, ``atol``, ``seed``,
+            ``methods``).
+
+    Returns:
+        The report, when every element agrees.
+
+    Raises:
+        GradientCheckError: an ``AssertionError`` carrying ``.report``; its message is
+            the report and a line that reruns the check.
+
+    Example::
+
+        def forward(W, x):
+            return np.tanh(W @ x)
+
+        def backward(g, W, x):
+            d = g * (1 - np.tanh(W @ x) ** 2)
+            return {"W": np.outer(d, x), "x": W.T @ d}
+
+        assert_vjp(forward, backward, {"W": np.ones((2, 3)), "x": np.arange(3.0)})
+    """
+    __tracebackhide__ = True
+    report = dc.check_vjp(forward, backward, at, **opts)
+    if not report.ok:
+        shown = ", ".join(f"{k}={v!r}" if _literal(v) else f"{k}={k}" for k, v in opts.items()
+                          if v is not None)
+        lines = _capped(str(report).splitlines())
+        lines.append(f"Rerun in Python: dc.check_vjp(forward, backward, at{', ' + shown if shown else ''})"
+                     "   (import diffcheck as dc; forward, backward, at: as in this test)")
+        raise GradientCheckError("\n".join(lines), report)
+    return report
+
+
 class GradCheck:
     """What the ``gradcheck`` fixture returns: :func:`assert_gradient` with the test's settings.
 
@@ -105,6 +150,15 @@ class GradCheck:
         """Check ``∂y/∂wrt`` (against ``claimed`` if given); fail the test when it disagrees."""
         __tracebackhide__ = True
         return assert_gradient(y, wrt, claimed, at, **{**self.settings, **opts})
+
+    def vjp(
+        self, forward: Callable[..., Any], backward: Callable[..., Any], at: Mapping[str, Any],
+        **opts: Any,
+    ) -> Report:
+        """Check a NumPy forward's hand-written backward (``dc.check_vjp``); fail the test when
+        it is wrong. The test's ``rtol``, ``atol`` and ``seed`` apply; keywords override them."""
+        __tracebackhide__ = True
+        return assert_vjp(forward, backward, at, **{**self.settings, **opts})
 
     def __repr__(self) -> str:
         return f"<gradcheck {', '.join(f'{k}={v!r}' for k, v in self.settings.items())}>"
@@ -132,6 +186,8 @@ def _capped(lines: list[str], limit: int = MAX_LINES, tail: int = KEEP_TAIL) -> 
 
 
 def _expression(y: Expr) -> str:
+    if not isinstance(y, Expr):  # a NumPy function, traced or checked as a black box
+        return f"{getattr(y, '__qualname__', type(y).__name__)}(**at), a NumPy function"
     text = expr_str(y)
     if len(text) > EXPR_CHARS:
         text = text[: EXPR_CHARS - 3] + "..."

@@ -16,19 +16,6 @@ A_VALUE = np.arange(1.0, 7.0).reshape(2, 3)
 @pytest.mark.parametrize(
     "call, words",
     [
-        (lambda: np.mean(x), r"np\.mean is not supported .*; use dc\.mean\(x, axis=\.\.\., keepdims="),
-        (lambda: np.mean(x, axis=0), r"np\.mean .*dc\.mean\(x, axis=\.\.\., keepdims="),
-        (lambda: np.sum(A, axis=1), r"np\.sum .*dc\.sum\(x, axis=\.\.\., keepdims=\.\.\.\)"),
-        (lambda: np.exp(x), r"np\.exp .*dc\.exp\(x\)"),
-        (lambda: np.tanh(A @ x), r"np\.tanh .*dc\.tanh\(x\)"),
-        (lambda: np.abs(x), r"np\.absolute .*dc\.abs\(x\)"),
-        (lambda: np.add.reduce(x), r"np\.add\.reduce .*dc\.sum\(x, axis=\.\.\., keepdims=\.\.\.\)"),
-        (lambda: np.dot(A_VALUE, x), r"np\.dot .*x @ y"),
-        (lambda: np.transpose(A), r"np\.transpose .*x\.T"),
-        (lambda: np.linalg.inv(A), r"np\.linalg\.inv .*dc\.linalg\.inv\(A\)"),
-        (lambda: np.stack([x, x]), r"np\.stack .*dc\.stack\("),
-        (lambda: np.concatenate([x, x]), r"np\.concatenate .*dc\.concatenate\("),
-        (lambda: np.maximum(x, 0.0), r"np\.maximum .*dc\.maximum\(x, y\)"),
         (lambda: np.multiply.outer(X_VALUE, x), r"np\.multiply\.outer .*no equivalent"),
         (lambda: np.fft.fft(x), r"np\.fft\.fft .*no equivalent"),
         (lambda: np.ones(3) // x, r"np\.floor_divide .*no equivalent"),
@@ -36,7 +23,8 @@ A_VALUE = np.arange(1.0, 7.0).reshape(2, 3)
         (lambda: np.ones(3) == x, r"np\.equal .*no equivalent"),
     ],
 )
-def test_numpy_functions_on_expressions_name_the_function_and_its_twin(call, words):
+def test_numpy_functions_without_a_twin_are_refused_by_name(call, words):
+    """Functions with a twin dispatch (tests/test_numpy_dispatch.py); the rest say so."""
     with pytest.raises(TypeError, match=words):
         call()
 

@@ -57,10 +57,7 @@ def test_misuse_names_dc_linalg():
     A = dc.matrix("A", 2, 2)
     with pytest.raises(TypeError, match=r"dc\.linalg\.inv\(\) takes 1 input"):
         linalg.inv(A, 2)
-    with pytest.raises(TypeError, match=r"np\.linalg\.inv is not supported .*use dc\.linalg\.inv\(A\)"):
-        np.linalg.inv(A)
-    with pytest.raises(TypeError, match=r"use dc\.linalg\.slogdet\(A\)"):
-        np.linalg.slogdet(A)
+    assert np.linalg.inv(A).op == "inv"  # NumPy's spelling dispatches to dc.linalg
     with pytest.raises(dc.ShapeError, match=r"slogdet: A must be a square matrix"):
         linalg.slogdet(dc.matrix("M", 2, 3))
 

@@ -188,16 +188,17 @@ def test_clip_refuses_bad_bounds_naming_them(call, error, words):
         call()
 
 
-# ----- NumPy on expressions -----
-@pytest.mark.parametrize("call, twin", [
-    (lambda: np.arctan2(v, v), r"np\.arctan2 .*dc\.arctan2\(x, y\)"),
-    (lambda: np.maximum(v, 0.0), r"np\.maximum .*dc\.maximum\(x, y\)"),
-    (lambda: np.minimum(W, v), r"np\.minimum .*dc\.minimum\(x, y\)"),
-    (lambda: np.hypot(v, v), r"np\.hypot .*dc\.hypot\(x, y\)"),
-    (lambda: np.logaddexp(v, 1.0), r"np\.logaddexp .*dc\.logaddexp\(x, y\)"),
-    (lambda: np.where([True, False, True], v, v), r"np\.where .*dc\.where\(cond, x, y\)"),
-    (lambda: np.clip(v, 0, 1), r"np\.clip .*dc\.clip\(x, a_min=\.\.\., a_max=\.\.\.\)"),
+# ----- NumPy on expressions: NumPy's spelling builds the same node -----
+@pytest.mark.parametrize("numpy_call, dc_call", [
+    (lambda: np.arctan2(v, v), lambda: dc.arctan2(v, v)),
+    (lambda: np.maximum(v, 0.0), lambda: dc.maximum(v, 0.0)),
+    (lambda: np.minimum(W, v), lambda: dc.minimum(W, v)),
+    (lambda: np.hypot(v, v), lambda: dc.hypot(v, v)),
+    (lambda: np.logaddexp(v, 1.0), lambda: dc.logaddexp(v, 1.0)),
+    (lambda: np.where([True, False, True], v, v), lambda: dc.where([True, False, True], v, v)),
+    (lambda: np.clip(v, 0, 1), lambda: dc.clip(v, 0, 1)),
 ])
-def test_numpy_calls_on_expressions_are_refused_naming_the_dc_twin(call, twin):
-    with pytest.raises(TypeError, match=twin):
-        call()
+def test_numpy_calls_on_expressions_build_the_dc_twin(numpy_call, dc_call):
+    ours, theirs = numpy_call(), dc_call()
+    assert isinstance(ours, dc.Expr) and (ours.op, ours.shape) == (theirs.op, theirs.shape)
+    assert repr(ours) == repr(theirs)

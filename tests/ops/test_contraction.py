@@ -154,8 +154,7 @@ def test_misused_einsum_builder_is_a_type_error():
         dc.einsum("ij->i")
     with pytest.raises(TypeError, match=r"got keyword 'optimize'"):
         dc.einsum("ij->i", A, optimize=True)
-    with pytest.raises(TypeError, match=r'use dc\.einsum\("ij,jk->ik", x, y\)'):
-        np.einsum("ij->i", A)
+    assert repr(np.einsum("ij->i", A)) == repr(dc.einsum("ij->i", A))  # NumPy's spelling dispatches
 
 
 # ----- tensordot -----

@@ -138,16 +138,14 @@ def test_domains_keep_random_points_off_poles_and_branch_points():
             assert np.all(np.abs(point["x"] - bad) > 0.04), name
 
 
-@pytest.mark.parametrize("call, twin", [
-    (lambda: np.tan(x), r"dc\.tan\(x\)"), (lambda: np.arcsin(x), r"dc\.arcsin\(x\)"),
-    (lambda: np.arccosh(x), r"dc\.arccosh\(x\)"), (lambda: np.log1p(x), r"dc\.log1p\(x\)"),
-    (lambda: np.expm1(x), r"dc\.expm1\(x\)"), (lambda: np.log10(x), r"dc\.log10\(x\)"),
-    (lambda: np.square(x), r"dc\.square\(x\)"), (lambda: np.reciprocal(x), r"dc\.reciprocal\(x\)"),
-    (lambda: np.sign(x), r"dc\.sign\(x\)"), (lambda: np.asinh(x), r"np\.arcsinh .*dc\.arcsinh\(x\)"),
+@pytest.mark.parametrize("numpy_name, name", [
+    ("tan", "tan"), ("arcsin", "arcsin"), ("arccosh", "arccosh"), ("log1p", "log1p"),
+    ("expm1", "expm1"), ("log10", "log10"), ("square", "square"), ("reciprocal", "reciprocal"),
+    ("sign", "sign"), ("asinh", "arcsinh"),
 ])
-def test_numpy_functions_on_expressions_name_the_dc_twin(call, twin):
-    with pytest.raises(TypeError, match=twin):
-        call()
+def test_numpy_functions_on_expressions_build_the_dc_twin(numpy_name, name):
+    ours, theirs = getattr(np, numpy_name)(x), getattr(dc, name)(x)
+    assert isinstance(ours, dc.Expr) and repr(ours) == repr(theirs)
 
 
 def test_records_say_where_the_complex_step_is_exact():

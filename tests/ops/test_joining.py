@@ -159,5 +159,4 @@ def test_misused_builders_are_type_errors_naming_the_use():
         dc.concatenate([a, a], axis=1.5)
     with pytest.raises(TypeError, match=r"dc\.vstack\(\) got an unexpected keyword argument 'axis'"):
         dc.vstack([a, a], axis=0)
-    with pytest.raises(TypeError, match=r"use dc\.concatenate\(\[x, y, \.\.\.\], axis=\.\.\.\)"):
-        np.concatenate([a, a])
+    assert repr(np.concatenate([a, a])) == repr(dc.concatenate([a, a]))  # NumPy's spelling dispatches
