@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from diffcheck.exercises import graphs, linear, networks, tensors
+from diffcheck.exercises import graphs, hessians, linear, networks, tensors
 from diffcheck.exercises.common import Draft
 
 
@@ -33,5 +33,6 @@ TABLE = MappingProxyType({
     "layer": Kind(networks.make_layer, 2, "a = σ(Wx + b): ∂a/∂W, ∂a/∂b and ∂a/∂x"),
     "backprop": Kind(networks.make_backprop, 3, "one weight matrix's gradient of a small MLP's loss"),
     "circle": Kind(networks.make_circle, 2, "the circle classifier with BCE loss: ∂Loss/∂w0, w1, w2"),
+    "hessian": Kind(hessians.make_hessian, 3, "∇²f of a quadratic form, least squares, logistic regression"),
 })
 KINDS: tuple[str, ...] = tuple(TABLE)

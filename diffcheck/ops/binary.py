@@ -99,7 +99,12 @@ class Hypot(Pairwise):
 
     name, numpy_names, analytic = "hypot", ("hypot",), False
     reads = (("out", 0), ("out", 1))
-    forward = staticmethod(np.hypot)  # NOTE: no overflow in x**2 for |x| > 1e154
+
+    @staticmethod
+    def forward(x, y):
+        if np.iscomplexobj(x) or np.iscomplexobj(y):  # a complex step: the analytic extension
+            return np.sqrt(x * x + y * y)
+        return np.hypot(x, y)  # NOTE: no overflow in x**2 for |x| > 1e154
     lower_scalar = staticmethod(lambda x, y: sp.sqrt(x**2 + y**2))
 
     @staticmethod

@@ -183,9 +183,16 @@ class Abs(Unary):
     name, analytic, kinks = "abs", False, (0.0,)
     numpy_names = ("absolute", "fabs")
     reads = ((0,),)
-    forward = staticmethod(np.abs)
     lower_scalar = staticmethod(lambda x: sp.Abs(x))
 
     @staticmethod
+    def forward(x):
+        if x.dtype.kind != "c":
+            return np.abs(x)
+        # NOTE: for a complex step through the tape (second order), the analytic extension
+        # x·sign(Re x) of each piece, not the modulus.
+        return x * np.sign(np.real(x))
+
+    @staticmethod
     def vjp(g, out, x):
-        return g * np.sign(x)
+        return g * np.sign(np.real(x))  # the real part's sign, also for a complex step

@@ -290,7 +290,12 @@ class Softplus(Unary):
 
     @staticmethod
     def vjp(g, out, x):
-        return g * np.exp(-np.logaddexp(0.0, -x))  # sigmoid(x), finite in both tails
+        if x.dtype.kind != "c":
+            return g * np.exp(-np.logaddexp(0.0, -x))  # sigmoid(x), finite in both tails
+        # NOTE: for a complex step through the tape, sigmoid branched on the real part.
+        side = np.where(np.real(x) >= 0, 1.0, -1.0)
+        e = np.exp(-side * x)
+        return g * (np.where(side > 0, 1.0, e) / (1.0 + e))
 
 
 @op

@@ -94,6 +94,9 @@ def dominant(x: np.ndarray) -> np.ndarray:
 def cofactors(a: np.ndarray) -> np.ndarray:
     """``det(A)·A⁻ᵀ`` from the SVD ``A = U Σ Vᵀ``: ``det(U) det(V) U diag(Π_{j≠i} σ_j) Vᵀ``,
     exact at a singular matrix too."""
+    if np.iscomplexobj(a):  # NOTE: the SVD conjugates; minors keep a complex step analytic
+        return np.array([[(-1) ** (i + j) * np.linalg.det(np.delete(np.delete(a, i, 0), j, 1))
+                          for j in range(len(a))] for i in range(len(a))], dtype=a.dtype)
     u, s, vt = np.linalg.svd(a)
     others = np.array([np.prod(np.delete(s, i)) for i in range(len(s))])
     return np.linalg.det(u) * np.linalg.det(vt) * (u * others) @ vt

@@ -95,6 +95,16 @@ def drawn_norm(shapes, choice):
     return {"ord": ord, "axis": axis, **({"keepdims": True} if choice % 4 == 3 else {})}
 
 
+def magnitude(x):
+    """``|x|``; for a complex step through the tape the analytic extension ``x·sign(Re x)``."""
+    return x * np.sign(np.real(x)) if np.iscomplexobj(x) else np.abs(x)
+
+
+def direction(x):
+    """``sign(x)``, of the real part for a complex step (constant on each piece)."""
+    return np.sign(np.real(x))
+
+
 def safe(value):
     """``value`` with 0 replaced by 1: a divisor for slopes that are 0 at the zero vector."""
     return np.where(value == 0, 1.0, value)
@@ -127,7 +137,7 @@ class Norm(Reducing):
 
     def forward(self, x, ord=None, axis=None, keepdims=False):
         p, axes = plan(np.shape(x), ord, axis)
-        a = np.abs(x)
+        a = magnitude(x)
         if p == INF:
             return np.max(a, axis=axes, keepdims=keepdims)
         if p == -INF:
@@ -151,13 +161,13 @@ class Norm(Reducing):
         n = expand(out, x.ndim, axes, keepdims)
         g = expand(g, x.ndim, axes, keepdims)
         if p == 1:
-            return g * np.sign(x)
+            return g * direction(x)
         if p == 2:
             return g * (x / safe(n))
         if p in (INF, -INF):  # the extreme magnitudes share the gradient evenly at a tie
-            hit = np.abs(x) == n
-            return g * (np.sign(x) * hit / np.sum(hit, axis=axes, keepdims=True))
-        return g * (np.sign(x) * (np.abs(x) / safe(n)) ** (p - 1))
+            hit = magnitude(x) == n
+            return g * (direction(x) * hit / np.sum(hit, axis=axes, keepdims=True))
+        return g * (direction(x) * (magnitude(x) / safe(n)) ** (p - 1))
 
     def kink_distance(self, x, ord=None, axis=None, keepdims=False):
         """Per element: |x| (1-norm); the gap of the two most extreme magnitudes or the
