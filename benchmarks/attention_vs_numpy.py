@@ -4,7 +4,7 @@ The block: scores ``Q Kᵀ / √d`` for a batch of sequences (a batched matmul w
 ``K.swapaxes(-1, -2)``), a softmax along the last axis, then the values ``@ V``; the
 loss is the squared error against a fixed target. Its gradient with respect to Q, K and
 V by ``dc.grad`` is timed against the same backward pass written by hand in NumPy (the
-fused softmax rule), as the median of interleaved rounds (``_timing.paired_ratio``).
+max-shifted softmax and its fused rule), as the median of interleaved rounds (``_timing.paired_ratio``).
 Two rows: the softmax as ``dc.nn.softmax`` (the block as one writes it; the target
 applies here), and composed from ``exp`` and ``sum(..., keepdims=True)`` (its backward
 then takes the quotient rule's passes, which the fused hand-written rule saves).
@@ -44,7 +44,8 @@ def attention_problem(batch: int = 8, tokens: int = 64, d: int = 32, seed: int =
 def numpy_attention(y, Q, K, V):
     """∂L/∂Q, ∂L/∂K, ∂L/∂V of sum((softmax(Q Kᵀ/√d) V - y)²), backpropagated by hand."""
     scale = 1.0 / np.sqrt(Q.shape[-1])
-    e = np.exp(Q @ K.swapaxes(-1, -2) * scale)
+    s = Q @ K.swapaxes(-1, -2) * scale
+    e = np.exp(s - s.max(axis=-1, keepdims=True))  # max-shifted, as dc.nn.softmax
     p = e / e.sum(axis=-1, keepdims=True)
     g_out = 2.0 * (p @ V - y)
     g_v = p.swapaxes(-1, -2) @ g_out

@@ -8,11 +8,13 @@ the three are compared entry by entry.
 from diffcheck.checking.compare import check
 from diffcheck.checking.report import Kink, Mismatch, Report
 from diffcheck.checking.verify import check_chain, check_gradient
+from diffcheck.checking.vjp import check_vjp
 from diffcheck.derivatives import evaluate, grad, jacobian, symbolic_jacobian, to_sympy
 from diffcheck.diagnosis.explain import explain, to_dot
 from diffcheck.errors import ParseError, ShapeError
 from diffcheck.ir import Const, Expr, Var, const, matrix, scalar, vector
 from diffcheck.ops import REGISTRY as _REGISTRY
+from diffcheck.second_order import hessian, hvp
 
 
 def _export_builders() -> list[str]:
@@ -45,8 +47,8 @@ def __getattr__(name: str):
 
 __all__ = [
     "Const", "Expr", "Kink", "Mismatch", "ParseError", "Report", "ShapeError", "Var",
-    "check", "check_chain", "check_gradient", "const", "evaluate", "exercises",
-    "explain", "grad", "jacobian", "linalg", "matrix", "nn", "scalar",
+    "check", "check_chain", "check_gradient", "check_vjp", "const", "evaluate", "exercises",
+    "explain", "grad", "hessian", "hvp", "jacobian", "linalg", "matrix", "nn", "scalar",
     "symbolic_jacobian", "to_dot", "to_sympy", "vector",
 ]
 __all__ += _BUILDERS  # exp, log, ..., sum, mean: every public record of the op table

@@ -301,14 +301,32 @@ def claims_by_variable(claimed: Any, wrt: tuple[Var, ...]) -> dict[str, Any]:
     return dict(claimed)
 
 
-def symbolic_claim(claim: Any, y: Expr, var: Var, layout: str) -> np.ndarray | None:
+def _substitute_names(claim: Any, names: Mapping[str, Expr]) -> Any:
+    """``claim`` with each element symbol of an intermediate (``z[1]``) replaced by that
+    element of its expression, in SymPy."""
+    from diffcheck.derivatives import to_sympy
+    from diffcheck.symbols import element_symbol
+
+    table = {}
+    for name, expr in names.items():
+        elements = np.asarray(to_sympy(expr), dtype=object).reshape(expr.shape)
+        table.update({element_symbol(name, index): elements[index] for index in np.ndindex(expr.shape)})
+    return claim.xreplace(table)
+
+
+def symbolic_claim(claim: Any, y: Expr, var: Var, layout: str,
+                   names: Mapping[str, Expr] | None = None) -> np.ndarray | None:
     """A string or SymPy claim as an object array of SymPy entries in numerator layout, for
-    the symbolic hints; None for other claims or shapes (or when it cannot be read)."""
+    the symbolic hints; None for other claims or shapes (or when it cannot be read).
+    Intermediates of ``names`` (``z`` for ``W @ x + b``) are replaced by their elements."""
     try:
         if isinstance(claim, str):
             from diffcheck.parsing import parse
 
-            claim = parse(claim, {name: v.shape for name, v in variables(y).items()})
+            shapes = {name: v.shape for name, v in variables(y).items()}
+            claim = parse(claim, {**shapes, **{n: e.shape for n, e in (names or {}).items()}})
+            if names:
+                claim = _substitute_names(claim, names)
         elif not is_sympy(claim):
             return None
         shape, entries = _entries(claim, var, y.shape + var.shape)

@@ -57,11 +57,15 @@ def check(
     mode: str = "full",
     projections: int = PROJECTIONS,
     progress: bool | None = None,
+    order: int = 1,
 ) -> Report:
     """Compare ``∂y/∂x`` for each ``x`` in ``wrt`` across ``methods``, element by element.
 
     Args:
-        y: the expression.
+        y: the expression, or a plain NumPy function ``forward(**at)`` (``at`` required,
+            its shapes define the variables), traced into its expression; one that
+            cannot be traced is a TypeError saying why (use ``check_gradient`` or
+            ``check_vjp`` to compare a derivative of your own with numeric differences).
         wrt: a variable (``Var`` or name) or a list of them.
         at: a point (name -> value), a non-empty list of points, or None for ``n_points``
             random points drawn from ``seed`` (0 when None) inside every op's domain
@@ -76,6 +80,8 @@ def check(
             element-wise comparison only where they disagree.
         progress: draw a counter on stderr once the check has run a couple of
             seconds; None (the default) draws it only when stderr is a terminal.
+        order: 2 compares the Hessian blocks ``∂²y/∂a∂b`` of a scalar ``y`` over ``wrt``
+            instead (``diffcheck.checking.second_order``), named ``∂²y/∂x[0]∂x[2]``.
 
     Returns:
         A :class:`Report`; ``bool(report)`` tells whether every element agrees. A point
@@ -85,6 +91,17 @@ def check(
         ValueError: ``n_points`` below 1, an empty ``at``, a non-finite value in ``at``,
             or a check too large to finish (saying what would work), before any work.
     """
+    if callable(y):  # a NumPy function, traced (diffcheck.checking.callables)
+        from diffcheck.checking.callables import check_function
+
+        return check_function(y, wrt, at, methods=methods, rtol=rtol, atol=atol, seed=seed,
+                              n_points=n_points, name=name, mode=mode, projections=projections,
+                              progress=progress, order=order)
+    if order != 1:  # second order lives in diffcheck.checking.second_order
+        from diffcheck.checking.second_order import check_order
+
+        return check_order(order, y, wrt, at, methods=methods, rtol=rtol, atol=atol, seed=seed,
+                           n_points=n_points, name=name, mode=mode, progress=progress)
     require_expression(y)
     methods = validate_methods(methods)
     validate_mode(mode)

@@ -48,6 +48,10 @@ EXERCISE_DECIMALS: Pair = (1e-3, 1e-6)
 LECTURE_FORMULA: Pair = TOLERANCES[("tape", "float64")]
 # A 30-digit re-evaluation "moved" a float64 closed-form value beyond the tape's band.
 HIGH_PRECISION_MOVED: Pair = TOLERANCES[("tape", "float64")]
+# Two exact formulas for the same value (a key's lecture form against SymPy's derivative).
+SAME_FORMULA: Pair = (1e-9, 1e-12)
+# A black-box forward: one-sided differences further apart than this are looked at again.
+BLACK_BOX_SUSPECT_RTOL = 1e-3
 # The function value itself is ill-conditioned when its float64 relative error exceeds this.
 FUNCTION_VALUE_RTOL = 1e-10
 

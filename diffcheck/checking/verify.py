@@ -25,7 +25,6 @@ from diffcheck.checking.check_inputs import (
     wrt_list,
 )
 from diffcheck.checking.claims import (
-    claim_in_numerator_layout,
     claims_by_variable,
     evaluator_for,
 )
@@ -35,9 +34,11 @@ from diffcheck.checking.pipeline import CheckPlan, Run, run_check
 from diffcheck.checking.report import Report
 from diffcheck.checking.routes import bypassing_route, describe_route, substitute
 from diffcheck.derivatives import check_layout, evaluate, jacobian_numerator
-from diffcheck.diagnosis.blame import layout_reading_hint
+from diffcheck.diagnosis.claim_diagnosis import claim_contexts, diagnose_claims, output_name
+from diffcheck.diagnosis.shape_hints import read_claim
 from diffcheck.errors import ShapeError
 from diffcheck.ir import Expr, Var, variables
+from diffcheck.parsing.names import check_names
 
 
 def check_gradient(
@@ -52,14 +53,20 @@ def check_gradient(
     atol: float | None = None,
     seed: int | None = None,
     n_points: int = DEFAULT_POINTS,
-    name: str = "y",
+    name: str | None = None,
     mode: str = "full",
     progress: bool | None = None,
+    order: int = 1,
+    names: Mapping[str, Expr] | None = None,
 ) -> Report:
     """Check a hand-derived derivative ``∂y/∂wrt`` against the three methods.
 
     Args:
-        y: the expression.
+        y: the expression, or a plain NumPy function ``forward(**at)`` (``at`` required,
+            its shapes define the variables; a callable claim then receives every input
+            of ``at``): traced into its expression, or, when it cannot be traced, checked
+            as a black box against central differences of the real function, the report's
+            first note saying why (``diffcheck.checking.callables``).
         wrt: the variable (``Var`` or name); several variables take ``claimed`` as a dict.
         claimed: a callable receiving every variable of ``y`` by keyword, a SymPy object
             over the element symbols, a string such as ``"2*a + b"``, or an array (the value
@@ -71,32 +78,58 @@ def check_gradient(
         mode: ``"fast"`` screens the claim and the methods with random projections
             ``uᵀJv`` first and compares elements only where they disagree (see ``check``).
         progress: a counter on stderr for long checks (see ``check``).
+        order: 2 checks a claimed Hessian block instead: ``wrt`` one variable (claim shape
+            ``x.shape + x.shape``) or a pair ``(x1, x2)``; its symmetry is checked too.
+        name: the output's name in the report (``L``); by default a variable's own name,
+            else ``y`` (a failing report then says how to name it).
+        names: intermediates a string or SymPy claim may use, name -> expression over
+            ``y``'s variables (``{"z": W @ x + b}``): ``"outer(sigmoid(z) - t, x)"`` is read
+            with ``z`` a vector, whose elements take ``W @ x + b``'s values at each point.
 
     Returns:
-        A Report in which each mismatch carries the claimed value under ``"claimed"``.
+        A Report in which each mismatch carries the claimed value under ``"claimed"``,
+        with hints naming the mistake when one explains the claim exactly.
 
     Raises:
         ShapeError: the claim's shape is neither layout's shape.
         ParseError: a string claim was rejected by the safe parser.
         ValueError: a SymPy claim outside the allowlist, or an array claim without its point.
     """
+    if names is not None and (callable(y) or order != 1):
+        raise ValueError("names= is for claims about an expression's first derivative")
+    if callable(y):  # a NumPy function: traced, or a black box (diffcheck.checking.callables)
+        from diffcheck.checking.callables import check_gradient_function
+
+        return check_gradient_function(
+            y, wrt, claimed, at, layout=layout, methods=methods, rtol=rtol, atol=atol, seed=seed,
+            n_points=n_points, name=name, mode=mode, progress=progress, order=order)
+    if order != 1:  # second order lives in diffcheck.checking.second_order
+        from diffcheck.checking.second_order import check_order
+
+        return check_order(order, y, wrt, at, claimed=claimed, methods=methods, rtol=rtol, atol=atol,
+                           seed=seed, n_points=n_points, name=name or "y", mode=mode, progress=progress)
     require_expression(y)
     check_layout(layout)
     methods = validate_methods(methods)
     validate_mode(mode)
+    named, name = name is not None, output_name(y, name)
     wrt_vars = wrt_list(y, wrt)
     claims = claims_by_variable(claimed, wrt_vars)
     routes = compare.route_limits()
     refuse_oversized(y, wrt_vars, methods, routes, mode, name)
     points, seed, notes = resolve_points(y, at, seed, n_points)
     point_given = at is not None and len(points) == 1
-    evaluators = {v.name: evaluator_for(claims[v.name], y, v, point_given) for v in wrt_vars}
-    return run_check(CheckPlan(
+    named_exprs = check_names(names, y)
+    evaluators = {v.name: evaluator_for(claims[v.name], y, v, point_given, named_exprs)
+                  for v in wrt_vars}
+    report = run_check(CheckPlan(
         y, wrt_vars, points, seed, methods, routes,
         title="check_gradient" if mode == "full" else "check_gradient (fast)", output=name,
         notes=notes, mode=mode, rtol=rtol, atol=atol, progress=progress,
         extra=ClaimColumn(y, evaluators, layout),
     ))
+    diagnose_claims(report, y, wrt_vars, claim_contexts(claims, evaluators, y, layout, named, named_exprs))
+    return report
 
 
 @dataclass(frozen=True)
@@ -109,24 +142,19 @@ class ClaimColumn:
     layout: str
 
     def __call__(self, run: Run, p: int, var: Var, point: dict) -> dict[str, Column] | None:
-        claim = self.evaluators[var.name](point)
-        value, problem = claim_in_numerator_layout(claim, self.y, var, self.layout)
-        if problem is None:
-            return {"claimed": Column(value, "claimed")}
         report = run.report
-        if problem not in report.errors:
-            report.errors.append(problem)
-            reference = jacobian_numerator(self.y, var, point, report.reference)
-            other = "denominator" if self.layout == "numerator" else "numerator"
-            claim = np.asarray(claim, dtype=float)
-            if other == "denominator":  # x's axes first: bring y's axes to the front
-                claim = np.transpose(claim, _swap(var.ndim, self.y.ndim))
-            report.hints.append(layout_reading_hint(claim, reference, other))
+        reading = read_claim(
+            self.evaluators[var.name](point), self.y, var, self.layout, report.output,
+            lambda: jacobian_numerator(self.y, var, point, report.reference),
+        )
+        for note in reading.notes:
+            run.note_once(note)
+        if reading.error is None:
+            return {"claimed": Column(reading.value, "claimed")}
+        if reading.error not in report.errors:
+            report.errors.append(reading.error)
+            report.hints.extend(reading.hints)
         return None
-
-
-def _swap(first: int, second: int) -> tuple[int, ...]:
-    return tuple(range(first, first + second)) + tuple(range(first))
 
 
 def check_chain(

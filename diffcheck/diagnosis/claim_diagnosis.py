@@ -45,7 +45,8 @@ def output_name(y: Expr, name: str | None) -> str:
 
 
 def claim_contexts(claims: Mapping[str, Any], evaluators: Mapping[str, Callable], y: Expr,
-                   layout: str, named: bool) -> dict[str, ClaimContext]:
+                   layout: str, named: bool, names: Mapping[str, Expr] | None = None
+                   ) -> dict[str, ClaimContext]:
     """What check_gradient knows about each variable's claim, for :func:`diagnose_claims`."""
     from diffcheck.checking.claims import symbolic_claim
     from diffcheck.diagnosis.shape_hints import read_claim
@@ -63,7 +64,7 @@ def claim_contexts(claims: Mapping[str, Any], evaluators: Mapping[str, Callable]
                 return None  # a shape error: said at the checked points already
 
         contexts[name] = ClaimContext(
-            None if fixed else evaluators[name], numerator, symbolic_claim(claim, y, var, layout),
+            None if fixed else evaluators[name], numerator, symbolic_claim(claim, y, var, layout, names),
             named=named,
         )
     return contexts

@@ -20,3 +20,14 @@ def test_a_missing_factor_is_named():
     claim = 1 - dc.to_sympy(dc.tanh(z))
     assert entry_hint(claim, truth, time.monotonic() + 5).startswith(
         "missing factor (1 + tanh(z))")
+
+
+def test_intermediate_names_get_the_symbolic_hints_too():
+    """A claim written with names={"z": ...} is compared symbolically like one without."""
+    W, x, b = dc.matrix("W", 2, 3), dc.vector("x", 3), dc.vector("b", 2)
+    z = W @ x + b
+    report = dc.check_gradient(dc.sigmoid(z), b, "diag(sigmoid(z))", names={"z": z})
+    assert not report.ok
+    assert any("missing factor (1 − σ(" in h for h in report.hints), report.hints
+    assert dc.check_gradient(dc.sigmoid(z), b, "diag(sigmoid(z) * (1 - sigmoid(z)))",
+                             names={"z": z}).ok
