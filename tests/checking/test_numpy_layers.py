@@ -23,12 +23,11 @@ from tests.checking.numpy_layers import (
 
 TRACED = [dense_tanh, softmax_ce, softmax, layer_norm, attention, residual_mlp, rnn_step]
 BLACK_BOX = [renorm, kmax_pool]
-# SymPy's element-wise closed form of batched attention takes ~20 s; tape and numeric here.
-OPTIONS = {attention: {"methods": ("tape", "numeric")}}
 
 
 def run(layer, backward):
-    return dc.check_vjp(layer.forward, backward, layer.example(), **OPTIONS.get(layer, {}))
+    """The default check: SymPy (routed by cost), tape and numeric differences."""
+    return dc.check_vjp(layer.forward, backward, layer.example())
 
 
 @pytest.mark.parametrize("layer", TRACED + BLACK_BOX, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
