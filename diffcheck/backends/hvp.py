@@ -34,8 +34,10 @@ def step_for(x: np.ndarray, size: float, dtype: np.dtype) -> float:
     """An imaginary step small against every non-zero element of ``x`` and against the
     direction's largest element ``size`` (> 0), and never near the smallest normal number,
     so that ``Im ∇f = h·Hv`` keeps its digits."""
-    x = np.asarray(x)
-    scale = float(np.min(np.abs(x), where=x != 0, initial=1.0)) if x.size else 1.0
+    magnitudes = np.abs(np.asarray(x))
+    scale = float(magnitudes.min(initial=1.0))
+    if scale == 0.0:  # the smallest non-zero one (rare: a second, masked pass)
+        scale = float(np.min(magnitudes, where=magnitudes != 0, initial=1.0))
     return max(STEP * min(scale, 1.0) / size, 1e10 * float(np.finfo(dtype).tiny))
 
 
@@ -45,6 +47,11 @@ def shifted(x: np.ndarray, h: float, v: np.ndarray, ctype: np.dtype) -> np.ndarr
     out.real = x
     np.multiply(v, h, out=out.imag)
     return out
+
+
+def _largest_magnitude(v: np.ndarray) -> float:
+    """max |v| without the temporary array of ``np.abs``; 0 for an empty ``v``."""
+    return float(max(v.max(initial=0.0), -v.min(initial=0.0)))
 
 
 def _gradient(expr: Expr, wrt: tuple[Var, ...], point: dict, ctype: np.dtype) -> dict[str, np.ndarray]:
@@ -60,7 +67,7 @@ def hvp(expr: Expr, wrt: tuple[Var, ...], point: dict[str, np.ndarray],
     each shaped like its variable); one complex-stepped reverse sweep in all."""
     dtype = point_dtype(point)
     names = compile_program(expr).var_slots
-    sizes = {k: float(np.max(np.abs(v), initial=0.0)) for k, v in directions.items() if k in names}
+    sizes = {k: _largest_magnitude(v) for k, v in directions.items() if k in names}
     moving = {k: np.asarray(directions[k]) for k, size in sizes.items() if size > 0}
     if not moving:
         return {x.name: np.zeros(x.shape, dtype) for x in wrt}
@@ -68,7 +75,7 @@ def hvp(expr: Expr, wrt: tuple[Var, ...], point: dict[str, np.ndarray],
     h = min(step_for(point[k], sizes[k], dtype) for k in moving)
     moved = {**point, **{k: shifted(point[k], h, v, ctype) for k, v in moving.items()}}
     gradient = _gradient(expr, wrt, moved, ctype)
-    return {x.name: np.divide(gradient[x.name].imag, h).astype(dtype, copy=False) for x in wrt}
+    return {x.name: np.multiply(gradient[x.name].imag, 1.0 / h, dtype=dtype) for x in wrt}
 
 
 def hessian(expr: Expr, first: Var, second: Var, point: dict[str, np.ndarray]) -> np.ndarray:

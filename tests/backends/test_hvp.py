@@ -81,3 +81,22 @@ def test_second_order_backends_read_only_their_own_rules():
     symbolic = names_in(PACKAGE / "backends" / "symbolic_hessian.py")
     assert not {n for n in symbolic if "vjp" in n.lower() or "sweep" in n}
     assert "forward" not in symbolic and "run_forward" not in symbolic
+
+
+def test_the_imaginary_step_stays_small_against_the_smallest_non_zero_element():
+    from diffcheck.backends.hvp import STEP, step_for
+
+    dtype = np.dtype(np.float64)
+    assert step_for(np.array([0.0, 1e-30, 2.0]), 1.0, dtype) == pytest.approx(STEP * 1e-30)
+    assert step_for(np.array([-1e-8, 3.0]), 1.0, dtype) == pytest.approx(STEP * 1e-8)
+    assert step_for(np.zeros(3), 1.0, dtype) == STEP
+    assert step_for(np.array([5.0]), 4.0, dtype) == pytest.approx(STEP / 4)
+    assert step_for(np.array([1e-300]), 1.0, dtype) >= 1e10 * np.finfo(dtype).tiny
+
+
+def test_an_hvp_where_the_point_has_zeros_and_tiny_values_is_exact():
+    x = dc.vector("x", 3)
+    y = dc.sum(x ** 3)  # H = diag(6x)
+    at = {"x": np.array([0.0, 1e-12, 2.0])}
+    v = np.array([1.0, -2.0, 0.5])
+    np.testing.assert_allclose(dc.hvp(y, x, v, at), 6 * at["x"] * v, rtol=1e-12, atol=0)
