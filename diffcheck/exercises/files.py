@@ -31,6 +31,19 @@ def writes_unicode(out: TextIO) -> bool:
     return encoding.startswith("utf")
 
 
+def read_capped(path: str, max_bytes: int, where: str, error: type[Exception]) -> bytes:
+    """The bytes of ``path``, refusing (as ``error``, naming ``where``) an unreadable file
+    or one larger than ``max_bytes`` without reading more than one byte past it."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except OSError as problem:
+        raise error(f"cannot read {where}: {problem.strerror or problem}") from None
+    if len(raw) > max_bytes:
+        raise error(f"{where} is larger than {max_bytes // (1024 * 1024)} MB")
+    return raw
+
+
 def load_json(path: str, what: str) -> Any:
     """The JSON value in ``path``; any problem with the file is a one-line ``UsageError``.
 
@@ -39,13 +52,7 @@ def load_json(path: str, what: str) -> Any:
     them, and text that is not valid Unicode (a lone surrogate escape) is refused.
     """
     where = f"{what} {path!r}"
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as error:
-        raise UsageError(f"cannot read {where}: {error.strerror or error}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise UsageError(f"{where} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    raw = read_capped(path, MAX_FILE_BYTES, where, UsageError)
     try:
         data = json.loads(raw.decode("utf-8-sig"), parse_int=_bounded_int)
     except UnicodeDecodeError:

@@ -17,6 +17,8 @@ import hmac
 import io
 import re
 
+from diffcheck.exercises.files import read_capped
+
 SECRET_ENV = "DIFFCHECK_SECRET"
 MAX_STUDENTS = 2000
 NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -52,13 +54,7 @@ def read_roster(path: str, max_bytes: int = 2 * 1024 * 1024) -> list[str]:
     Blank lines and lines starting with ``#`` are skipped; duplicates and an empty roster
     are errors.
     """
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(max_bytes + 1)
-    except OSError as error:
-        raise RosterError(f"cannot read roster {path!r}: {error.strerror or error}") from None
-    if len(raw) > max_bytes:
-        raise RosterError(f"roster {path!r} is larger than {max_bytes // (1024 * 1024)} MB")
+    raw = read_capped(path, max_bytes, f"roster {path!r}", RosterError)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

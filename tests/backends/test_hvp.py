@@ -1,7 +1,6 @@
 """The tape's second order: every op's forward and VJPs take a complex step exactly, and the
 three second-order backends read only their own rules."""
 
-import ast
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,7 @@ from diffcheck.backends.sweep import sweep_for, unit
 from diffcheck.checking.points import random_points
 from diffcheck.ir import Var, apply, variables
 from diffcheck.ops import REGISTRY
+from tests.backends.test_independence import names_in
 
 PACKAGE = Path(dc.__file__).parent
 
@@ -60,15 +60,6 @@ def test_hessian_block_freezes_what_depends_on_neither_variable():
     np.testing.assert_allclose(dc.evaluate(reduced, {"W2": at["W2"]}), dc.evaluate(y, at), rtol=1e-14)
     np.testing.assert_allclose(hvp.hessian(y, W2, W2, at), dc.hessian(y, W2, at, method="sympy"),
                                rtol=1e-9, atol=1e-12)
-
-
-def names_in(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text())
-    found = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
-    found |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    found |= {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
-    found |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-    return found
 
 
 def test_second_order_backends_read_only_their_own_rules():
