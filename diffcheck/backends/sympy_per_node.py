@@ -55,6 +55,9 @@ def _lowered_adjoint(record: Op, node: Expr, k: int, g, out, inputs) -> np.ndarr
     """The node lowered at its real shapes, split by SymPy's cse into small steps, each
     differentiated by SymPy (``sympy_chain``); refused when too large."""
     shapes = [x.shape for x in node.inputs]
+    grouping = record.groups(*shapes, **node.kwargs) if record.groups and len(shapes) == 1 else None
+    if grouping is not None:
+        return _grouped_adjoint(record, *grouping, g, inputs[0])
     terms = record.lowered_terms(node.shape, *shapes, **node.kwargs)
     if terms > LOWER_TERMS:
         raise ValueError(
@@ -65,6 +68,25 @@ def _lowered_adjoint(record: Op, node: Expr, k: int, g, out, inputs) -> np.ndarr
         )
     local = sympy_chain.chain_jacobian(record, k, shapes, node.kwargs, sympy_local.node_constants(node))
     return local.project(g, inputs)
+
+
+def _grouped_adjoint(record: Op, axes: tuple[int, ...], params: dict, g, x) -> np.ndarray:
+    """For an op acting group by group along ``axes`` (a row-wise softmax): one group lowered
+    and split by SymPy (cached), projected for every group; the same derivative as lowering
+    the whole node, at the cost of one group."""
+    x, g = np.asarray(x, dtype=float), np.asarray(g, dtype=float)
+    perm = [i for i in range(x.ndim) if i not in axes] + list(axes)
+    group_shape = tuple(x.shape[i] for i in axes)
+    terms = record.lowered_terms(group_shape, group_shape, **params)
+    if terms > LOWER_TERMS:
+        raise ValueError(f"{record.name}: the per-node SymPy route lowers one group of shape "
+                         f"{group_shape} of this op: about {terms:,} SymPy terms, more than the "
+                         f"{LOWER_TERMS:,} it derives; check a smaller instance")
+    local = sympy_chain.chain_jacobian(record, 0, [group_shape], params)
+    xs = np.transpose(x, perm).reshape((-1, *group_shape))
+    gs = np.transpose(g, perm).reshape((-1, *group_shape))
+    parts = np.stack([local.project(gi, [xi]) for gi, xi in zip(gs, xs, strict=True)])
+    return np.transpose(parts.reshape([x.shape[i] for i in perm]), np.argsort(perm))
 
 
 ROUTES = {"elementwise": _elementwise_adjoint, "linear": _linear_adjoint, "lower": _lowered_adjoint}

@@ -17,6 +17,8 @@ A record carries everything each backend may read about an op, and nothing more:
 - ``sympy_route`` — the per-node SymPy rule (``"elementwise"``, ``"linear"`` with
   ``matrix_views``/``matrix_form``, or ``"lower"``), read by ``backends.sympy_local``;
   ``lowered_terms(out_shape, *in_shapes)`` — the size of its element-wise lowering;
+  ``groups(shape, **params)`` — (axes, params for one group) when it maps each group along
+  those axes by one function (a row-wise softmax), so that route lowers one group; else None;
 - ``broadcasts`` — its inputs broadcast against each other (read by blame);
 - ``analytic`` — complex-analytic, so complex-step differences are exact;
 - ``domain(*xs, **params)`` — where random points may put the inputs;
@@ -82,6 +84,7 @@ class Op:
     methods: ClassVar[tuple[str, ...]] = ()  # expression methods that build it (``e.sum()``)
     variadic: ClassVar[bool] = False  # takes ``arity`` or more inputs
     averages: ClassVar[bool] = False  # divides by the count it reduces (mean): hints name a lost 1/N
+    groups: Any = None  # a method (shape, **params) -> (axes, params of one group), or None
 
     def shape(self, *shapes: tuple[int, ...], **params: Any) -> tuple[int, ...]:
         raise NotImplementedError

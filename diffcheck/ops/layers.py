@@ -119,6 +119,13 @@ class AlongAxis(Op):
     def lowered_terms(self, out_shape, a, axis=-1, **params):
         return math.prod(out_shape) * count(a, axes_of(self.name, a, axis))  # n·n per row
 
+    def groups(self, a, axis=-1, **params):
+        """Each group along ``axis`` is normalised on its own by the same function."""
+        axes = axes_of(self.name, a, axis)
+        if len(axes) == len(a):
+            return None
+        return axes, {**params, "axis": tuple(range(len(axes))) if len(axes) > 1 else 0}
+
     @property
     def vjps(self):
         return (self.vjp,)

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import diffcheck as dc
-from diffcheck.backends import symbolic, sympy_per_node
+from diffcheck.backends import symbolic, sympy_chain, sympy_per_node
 from diffcheck.checking import compare
 from diffcheck.strategies import expressions, points
 
@@ -83,3 +83,24 @@ def test_sampled_numeric_still_catches_a_wrong_tape(monkeypatch):
     report = dc.check(dc.sum(dc.tanh(W @ x)), W, n_points=1)
     assert not report.ok and len(report.mismatches) == 20
     assert sum(not np.isnan(m.values["numeric"]) for m in report.mismatches) == 5
+
+
+@pytest.mark.parametrize("name, axis", [("layer_norm", -1), ("layer_norm", (0, 2)), ("softmax", 1),
+                                        ("log_softmax", 0), ("softmax", (0, 1, 2))])
+def test_group_by_group_ops_lower_one_group_and_agree_with_the_closed_form(name, axis, monkeypatch):
+    """A row-wise op is lowered for one group; the result matches the whole closed form."""
+    x = dc.Var("x", (2, 3, 4))
+    y = dc.sum(getattr(dc.nn, name)(x, axis=axis) * np.arange(24.0).reshape(2, 3, 4))
+    at = {"x": np.random.default_rng(5).normal(size=(2, 3, 4))}
+    lowered_shapes = []
+    original = sympy_chain.chain_jacobian
+
+    def spy(record, k, shapes, params, constants=None):
+        lowered_shapes.append(tuple(map(tuple, shapes)))
+        return original(record, k, shapes, params, constants)
+
+    monkeypatch.setattr(sympy_chain, "chain_jacobian", spy)
+    np.testing.assert_allclose(sympy_per_node.gradient(y, x, at), symbolic.jacobian(y, x, at),
+                               rtol=1e-10, atol=1e-12)
+    whole = axis == (0, 1, 2)
+    assert lowered_shapes and all((s == ((2, 3, 4),)) is whole for s in lowered_shapes)
