@@ -90,8 +90,8 @@ def factor_hint(pairs, batch_sizes: set[int], mean_sizes: set[int] = frozenset()
         return None
     claims = np.concatenate([c.ravel() for c, _ in pairs])
     refs = np.concatenate([r.ravel() for _, r in pairs])
-    if not _evidence(refs):
-        return None
+    if not _evidence(refs) or not np.all(np.isfinite(claims)):
+        return None  # a non-finite claim is said by the report, not read as a factor
     k = float(claims @ refs / (refs @ refs))
     if not np.isfinite(k) or abs(k) < 1e-12 or _fraction(k) in ("1", "-1"):
         return None
