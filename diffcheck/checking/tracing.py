@@ -14,6 +14,7 @@ of the wrong function would be a false pass.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -74,11 +75,34 @@ def split_inputs(at: Any) -> Inputs:
 def real_value(forward: Callable[..., Any], inputs: Inputs) -> np.ndarray:
     """``forward(**at)`` on the example arrays, as one finite float array; run twice to make
     sure it is a function (a forward that draws fresh random numbers cannot be checked)."""
-    first, second = (_one_output(forward(**_copies(inputs.arrays))) for _ in range(2))
+    first, second = (_one_output(call_forward(forward, _copies(inputs.arrays))) for _ in range(2))
     if first.shape != second.shape or not np.array_equal(first, second, equal_nan=True):
         raise ValueError("forward gives different values for the same inputs (fresh random "
                          "numbers, such as dropout?): fix its randomness, e.g. a seeded mask")
     return first
+
+
+def call_forward(forward: Callable[..., Any], arrays: Mapping[str, Any]) -> Any:
+    """``forward(**arrays)``; a forward that cannot take those keywords is a TypeError
+    saying how it is called (``np.tanh`` takes no ``x=``: wrap it, ``lambda x: np.tanh(x)``)."""
+    try:
+        signature = inspect.signature(forward)
+    except (TypeError, ValueError):  # a ufunc or builtin: no signature to read
+        signature = None
+    if signature is not None:
+        try:
+            signature.bind(**arrays)
+        except TypeError as error:
+            raise TypeError(f"forward is called as forward(**at) with the keywords "
+                            f"{', '.join(arrays)}, but {error}") from None
+    try:
+        return forward(**arrays)
+    except TypeError as error:
+        if signature is None:
+            raise TypeError(f"forward is called as forward(**at) with the keywords "
+                            f"{', '.join(arrays)}; {error} (wrap it: lambda "
+                            f"{', '.join(arrays)}: f({', '.join(arrays)}))") from None
+        raise
 
 
 def _copies(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -98,3 +98,24 @@ def test_check_accepts_a_traceable_function_and_explains_an_untraceable_one():
     assert dc.check(forward, ["W", "x"], at=AT).ok
     with pytest.raises(TypeError, match="could not be traced.*check_gradient"):
         dc.check(lambda x: np.sort(x), "x", at={"x": np.ones(3)})
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_non_finite_backward_fails_quietly(bad):
+    """A NaN or infinite gradient is a failing report, with no NumPy warning on the way."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        report = dc.check_vjp(lambda x: np.tanh(x), lambda g, x: np.full_like(x, bad),
+                              {"x": np.array([0.1, 0.2])})
+    assert not report.ok
+
+
+@pytest.mark.parametrize("forward, words", [
+    (np.tanh, r"forward\(\*\*at\) with the keywords x, but 'x' parameter is positional only"),
+    (lambda W: W, r"with the keywords x, but missing a required argument: 'W'"),
+])
+def test_a_forward_that_cannot_take_the_inputs_says_how_it_is_called(forward, words):
+    with pytest.raises(TypeError, match=words):
+        dc.check_vjp(forward, lambda g, x: g, {"x": np.array([0.1])})
