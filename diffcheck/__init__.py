@@ -13,6 +13,7 @@ from diffcheck.derivatives import evaluate, grad, jacobian, symbolic_jacobian, t
 from diffcheck.diagnosis.explain import explain, to_dot
 from diffcheck.errors import ParseError, ShapeError
 from diffcheck.ir import Const, Expr, Var, const, matrix, scalar, vector
+from diffcheck.matrix_forms import closed_form
 from diffcheck.ops import REGISTRY as _REGISTRY
 from diffcheck.second_order import hessian, hvp
 
@@ -47,7 +48,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "Const", "Expr", "Kink", "Mismatch", "ParseError", "Report", "ShapeError", "Var",
-    "check", "check_chain", "check_gradient", "check_vjp", "const", "evaluate", "exercises",
+    "check", "check_chain", "check_gradient", "check_vjp", "closed_form", "const", "evaluate", "exercises",
     "explain", "grad", "hessian", "hvp", "jacobian", "linalg", "matrix", "nn", "scalar",
     "symbolic_jacobian", "to_dot", "to_sympy", "vector",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from diffcheck.ops import matrix_rules
 from diffcheck.ops.arrays import as_objects, broadcast_shape, is_integer_constant
 from diffcheck.ops.base import Op, op
 from diffcheck.ops.drawing import Draw, Fixed, Sample
@@ -43,6 +44,7 @@ class Add(Binary):
 
     name, printing = "add", Infix("+", 10)
     numpy_names = ("add",)
+    matrix_rule = staticmethod(matrix_rules.add)
     reads = ((), ())
     forward = staticmethod(np.add)
     lower_scalar = staticmethod(lambda x, y: x + y)
@@ -62,6 +64,7 @@ class Sub(Binary):
 
     name, printing = "sub", Infix("-", 10)
     numpy_names = ("subtract",)
+    matrix_rule = staticmethod(matrix_rules.sub)
     reads = ((), ())
     forward = staticmethod(np.subtract)
     lower_scalar = staticmethod(lambda x, y: x - y)
@@ -81,6 +84,7 @@ class Mul(Binary):
 
     name, printing = "mul", Infix("*", 20)
     numpy_names = ("multiply",)
+    matrix_rule = staticmethod(matrix_rules.mul)
     reads = ((1,), (0,))
     forward = staticmethod(np.multiply)
     lower_scalar = staticmethod(lambda x, y: x * y)
@@ -101,6 +105,7 @@ class Div(Binary):
     name, printing = "div", Infix("/", 20)
     draw = Draw(fit="broadcast", positive=(1,))  # keeps the divisor away from 0
     numpy_names = ("divide", "true_divide")
+    matrix_rule = staticmethod(matrix_rules.div)
     reads = ((1,), ("out", 1))
     forward = staticmethod(np.divide)
     lower_scalar = staticmethod(lambda x, y: x / y)
@@ -126,6 +131,7 @@ class Pow(Binary):
     draw = Draw(fit="broadcast", positive=(0,),
                 fixed=(Fixed(2.0), Fixed(3.0), Fixed(-1.0, (0,)), Fixed(0.5, (0,))))
     numpy_names = ("power",)
+    matrix_rule = staticmethod(matrix_rules.power)
     reads = ((0, 1), ("out", 0))
     lower_scalar = staticmethod(lambda x, y: x**y)
     # NOTE: NumPy keeps whole exponents exact for negative and complex bases.
@@ -155,6 +161,7 @@ class Neg(Op):
     sympy_route = "elementwise"
     samples, draw = (Sample(((2, 3),)),), Draw()
     numpy_names = ("negative",)
+    matrix_rule = staticmethod(matrix_rules.neg)
     reads = ((),)
     forward = staticmethod(np.negative)
 

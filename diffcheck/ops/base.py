@@ -19,6 +19,8 @@ A record carries everything each backend may read about an op, and nothing more:
   ``lowered_terms(out_shape, *in_shapes)`` — the size of its element-wise lowering;
   ``groups(shape, **params)`` — (axes, params for one group) when it maps each group along
   those axes by one function (a row-wise softmax), so that route lowers one group; else None;
+- ``matrix_rule(m, *xs, **params)`` — for ``dc.closed_form``: ``m.rule(value, *vjps)`` over matrix
+  expressions (``m`` is ``matrix_forms.tree``; blocks in ``ops.matrix_rules``); None: it has none;
 - ``broadcasts`` — its inputs broadcast against each other (read by blame);
 - ``analytic`` — complex-analytic, so complex-step differences are exact;
 - ``domain(*xs, **params)`` — where random points may put the inputs;
@@ -85,6 +87,7 @@ class Op:
     variadic: ClassVar[bool] = False  # takes ``arity`` or more inputs
     averages: ClassVar[bool] = False  # divides by the count it reduces (mean): hints name a lost 1/N
     groups: Any = None  # a method (shape, **params) -> (axes, params of one group), or None
+    matrix_rule: Any = None  # the closed forms' whole-matrix rule (a method), or None: none
 
     def shape(self, *shapes: tuple[int, ...], **params: Any) -> tuple[int, ...]:
         raise NotImplementedError

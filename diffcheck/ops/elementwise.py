@@ -6,6 +6,7 @@ import numpy as np
 
 from diffcheck._lazy import LazyModule
 from diffcheck._lazy import sympy as sp
+from diffcheck.ops import matrix_rules
 from diffcheck.ops.arithmetic import MARGIN
 from diffcheck.ops.arrays import as_objects
 from diffcheck.ops.base import Op, op
@@ -33,6 +34,9 @@ class Unary(Op):
     @staticmethod
     def lower_scalar(x):
         raise NotImplementedError
+
+    def matrix_rule(self, m, x, **params):  # f(x); ∂/∂x = f′(x) ⊙ g, f′ by SymPy from lower
+        return matrix_rules.elementwise(m, self, x, **params)
 
     @property
     def vjps(self):
@@ -139,6 +143,7 @@ class Sigmoid(Unary):
     """sigmoid(x) = 1 / (1 + exp(-x)), elementwise."""
 
     name = "sigmoid"
+    matrix_symbol = ("σ", "\\sigma")  # printed in closed forms
     lower_scalar = staticmethod(lambda x: sympy_functions.sigmoid(x))
 
     @staticmethod

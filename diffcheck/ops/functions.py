@@ -16,6 +16,7 @@ import numpy as np
 
 from diffcheck._lazy import LazyModule
 from diffcheck._lazy import sympy as sp
+from diffcheck.ops import matrix_rules
 from diffcheck.ops.arithmetic import MARGIN
 from diffcheck.ops.arrays import as_objects
 from diffcheck.ops.base import op
@@ -233,6 +234,7 @@ class Square(Unary):
     """square(x) = x * x, elementwise."""
 
     name, numpy_names, reads = "square", ("square",), ((0,),)
+    matrix_rule = staticmethod(matrix_rules.square)
     forward = staticmethod(np.square)
     lower_scalar = staticmethod(lambda x: x**2)
 

@@ -33,6 +33,7 @@ import numpy as np
 
 from diffcheck._lazy import sympy as sp
 from diffcheck.errors import ShapeError
+from diffcheck.ops import matrix_rules
 from diffcheck.ops.arrays import as_objects, unbroadcast
 from diffcheck.ops.base import MatrixView, Op, op
 from diffcheck.ops.drawing import Draw, Sample
@@ -90,6 +91,7 @@ class Matmul(Op):
     public = True  # dc.matmul, which picks batched_matmul for stacks of matrices
     reads = ((1,), (0,))
     sympy_route = "linear"  # d tr(Gᵀ X Y) / dX = G Yᵀ, by SymPy's matrix calculus
+    matrix_rule = staticmethod(matrix_rules.matmul)
 
     forward = staticmethod(product)
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from diffcheck._lazy import sympy as sp
 from diffcheck.errors import ShapeError
+from diffcheck.ops import matrix_rules
 from diffcheck.ops.arrays import as_objects
 from diffcheck.ops.base import MatrixView, Op, op
 from diffcheck.ops.drawing import Draw, Sample
@@ -197,6 +198,9 @@ class Reduction(Reducing):
 
     def matrix_form(self, x, axis=None, keepdims=False):
         return self.scale(x * sp.OneMatrix(x.shape[1], 1), sp.Integer(x.shape[1]))
+
+    def matrix_rule(self, m, x, axis=None, keepdims=False):
+        return matrix_rules.reduction(m, x, axis, keepdims, mean=self.averages)
 
     def vjp(self, g, out, x, axis=None, keepdims=False):
         # Every input element gets its output's cotangent (scaled); x may be a shape-only stand-in.

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from diffcheck.errors import ShapeError
+from diffcheck.ops import matrix_rules
 from diffcheck.ops.arrays import as_objects
 from diffcheck.ops.base import MatrixView, Op, op
 from diffcheck.ops.drawing import Draw, Sample
@@ -121,6 +122,7 @@ class Transpose(Op):
     keywords, methods, numpy_names = ("axes",), ("transpose",), ("transpose",)
     reads = ((),)
     sympy_route = "linear"  # d tr(Gᵀ Xᵀ) / dX = Gᵀ, over a view of X when there are axes
+    matrix_rule = staticmethod(matrix_rules.transpose)
 
     def perm(self, a: Shape, axes: Any) -> tuple[int, ...]:
         if axes is None:
