@@ -67,3 +67,15 @@ def test_peer_rows_compute_the_same_gradients(peer):
     bench._agrees(peers.lecture(peer, x, y, w1, w2)(), bench.numpy_lecture(x, y, w1, w2))
     loss, wrt, at, (X, t) = bench.xor_problem()
     bench._agrees(peers.xor(peer, X, t, *at.values())(), bench.numpy_xor(X, t, *at.values()))
+
+
+def test_closed_form_sizes_compares_the_same_derivative_at_both_sizes():
+    """The benchmark's two losses have one matrix form, and it is the tape's gradient."""
+    bench = load("closed_form_sizes")
+    small, w_small = bench.lecture_loss(2, 3, 4, 2)
+    large, w_large = bench.lecture_loss(5, 6, 7, 3)
+    assert str(dc.closed_form(small, w_small)) == str(dc.closed_form(large, w_large))
+    rng = np.random.default_rng(1)
+    at = {n: rng.standard_normal(v.shape) for n, v in dc.ir.variables(large).items()}
+    np.testing.assert_allclose(dc.closed_form(large, w_large).evaluate(at), dc.grad(large, w_large, at),
+                               rtol=1e-10, atol=1e-12)
