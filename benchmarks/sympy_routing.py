@@ -67,7 +67,8 @@ def main(repeats: int = 5) -> None:
         case = build()
         report = dc.check(case.y, case.wrt)
         again = median_time(lambda c=case: dc.check(c.y, c.wrt), repeats)
-        route = "per-node" if any("per-node route" in n for n in report.notes) else "element-wise"
+        route = ("matrix form" if any("in matrix notation" in n for n in report.notes)
+                 else "per-node" if any("per-node route" in n for n in report.notes) else "element-wise")
         print(f"{name:34s} {cold:7.3f}s {cold / base:6.1f}× {warm:7.3f}s {warm / base:6.1f}× "
               f"{again:7.3f}s {base:8.3f}s  {route} {'ok' if report.ok else 'FAILED'}")
         print(f"{'':34s} cold ratio {verdict(cold / base, BAR)}, warm ratio "

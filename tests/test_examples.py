@@ -42,9 +42,9 @@ CASES = {
                             "Gaussian log-likelihood (slogdet, solve)", "all layers checked"]),
     "two_layer_relu.py": (["--fast"], ["N, D_in, H, D_out = 64, 1000, 100, 10", "(falling)",
                                        "same weights after the steps: True",
-                                       "reduced size 2×4→3→2 (element-wise SymPy closed form)",
+                                       "three-way check at the reduced size 2×4→3→2: ",
                                        "three-way check at full size 64×1000→100→10",
-                                       "composed by the chain rule",
+                                       "∂loss/∂w1 by its closed form in matrix notation",
                                        "full size 64×1000→100→10: tape vs central differences on 10",
                                        "seeded elements of ∂loss/∂w1 and ∂loss/∂w2: OK"]),
 }

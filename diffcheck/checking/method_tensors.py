@@ -1,9 +1,10 @@
 """Each method's derivative tensor for one variable at one point, and the route it took.
 
 Large problems switch routes, and the report says so: where the element-wise closed
-form is predicted dear (``checking.cost``, counting reuse), SymPy composes per-node
-derivatives instead, and numeric differences perturb a seeded sample of the
-variable's elements.
+form is predicted dear (``checking.cost``, counting reuse), the reference of a scalar
+whose graph is a tree is its closed form in matrix notation (``dc.closed_form``) when
+every op on the way has a matrix-level rule, else SymPy's per-node derivatives composed
+by the chain rule; numeric differences perturb a seeded sample of the variable's elements.
 """
 
 from __future__ import annotations
@@ -95,7 +96,14 @@ def method_tensors(run: Run, var: Var, p: int, point: dict[str, np.ndarray]) -> 
         if m == "numeric":
             result.tensors[m], result.kinds[m] = nj.values, nj.method
         elif m == "sympy" and not (route := cost.choose(
-                y, var, run.plan.routes.sympy_terms, run.plan.wrt)).elementwise:
+                y, var, run.plan.routes.sympy_terms, run.plan.wrt)).elementwise \
+                and (form := _run_form(run, y, var)) is not None:
+            with np.errstate(all="ignore"):
+                result.tensors[m], result.kinds[m] = form.evaluate(point).reshape(var.shape), "tape"
+            run.note_once(f"sympy: ∂{run.plan.output}/∂{var.name} by its closed form in matrix "
+                          f"notation (dc.closed_form: derived over whole arrays, evaluated with "
+                          f"NumPy; the element-wise closed form is dear here): {_shown(form)}")
+        elif m == "sympy" and not route.elementwise:
             with np.errstate(all="ignore"):
                 result.tensors[m], result.kinds[m] = sympy_per_node.jacobian(y, var, point), "tape"
             run.note_once(f"sympy: the per-node route is {sympy_per_node.HOW}")
@@ -107,6 +115,45 @@ def method_tensors(run: Run, var: Var, p: int, point: dict[str, np.ndarray]) -> 
         else:
             result.tensors[m], result.kinds[m] = jacobian_numerator(y, var, point, m), "tape"
     return result
+
+
+FORM_CHARS = 120  # of a matrix-notation form in a report note
+
+
+def _run_form(run: Run, y, var: Var):
+    if var.name not in run.matrix_forms:
+        run.matrix_forms[var.name] = matrix_form(y, var)
+    return run.matrix_forms[var.name]
+
+
+def matrix_form(y, var: Var):
+    """``dc.closed_form(y, var)`` for a scalar ``y`` whose intermediate nodes each have one
+    user (a tree over its leaves: a node reused at every level, as in a residual net, makes
+    whole-array forms grow exponentially) and whose ops all have a matrix-level rule; else
+    None, and the per-node route is taken instead."""
+    from diffcheck.checking.routes import parents
+    from diffcheck.ir import Const
+
+    if y.shape != () or any(len(users) > 1 for node_id, users in parents(y).items()
+                            if node_id not in _leaf_ids(y, Const)):
+        return None
+    from diffcheck.matrix_forms import closed_form
+
+    try:
+        return closed_form(y, var)
+    except ValueError:  # NoMatrixRule, or a shape case the matrix rules do not cover
+        return None
+
+
+def _leaf_ids(y, const_type) -> set[int]:
+    from diffcheck.ir import toposort
+
+    return {id(n) for n in toposort(y) if isinstance(n, Var | const_type)}
+
+
+def _shown(form) -> str:
+    text = str(form)
+    return text if len(text) <= FORM_CHARS else text[: FORM_CHARS - 1] + "…"
 
 
 def _numeric(run: Run, var: Var, p: int, point: dict, analytic: bool) -> numeric.NumericJacobian:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -75,6 +76,8 @@ class Run:
     report: Report
     # (point, variable) -> column -> (rtol, atol) as compared; numeric's atol per element
     allowances: dict[tuple[int, str], dict[str, tuple]] = field(default_factory=dict)
+    # variable -> its closed form in matrix notation (or None), derived once per run
+    matrix_forms: dict[str, Any] = field(default_factory=dict)
 
     def note_once(self, note: str) -> None:
         if note not in self.report.notes:

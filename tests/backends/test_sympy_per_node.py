@@ -57,10 +57,14 @@ def test_large_problems_switch_routes_and_say_so(monkeypatch):
     monkeypatch.setattr(compare, "SYMPY_ELEMENTWISE_TERMS", 100)
     monkeypatch.setattr(compare, "NUMERIC_COLUMNS", 10)
     W, x = dc.matrix("W", 8, 6), dc.vector("x", 6)
-    report = dc.check(dc.sum(dc.relu(W @ x) ** 2), [W, x])
+    report = dc.check(dc.sum(dc.relu(W @ x) ** 2), [W, x])  # a tree: its matrix-notation form
+    assert report.ok, str(report)
+    assert any("by its closed form in matrix notation" in n and "Wᵀ" not in n for n in report.notes)
+    assert any("a seeded sample of 10 of the 48 elements of W" in n for n in report.notes)
+    h = dc.relu(W @ x)  # read twice: no whole-array form, SymPy's per-node derivatives
+    report = dc.check(dc.sum(h ** 2) + dc.sum(h), [W, x])
     assert report.ok, str(report)
     assert any("composed by the chain rule" in n for n in report.notes)
-    assert any("a seeded sample of 10 of the 48 elements of W" in n for n in report.notes)
 
 
 def test_the_lecture_network_at_full_size_is_checked_three_ways():
@@ -71,7 +75,8 @@ def test_the_lecture_network_at_full_size_is_checked_three_ways():
     report = dc.check(loss, [w1, w2], n_points=1)
     assert report.ok, str(report)
     assert report.compared == 100_000 + 1000
-    assert any("composed by the chain rule" in n for n in report.notes)
+    assert any("∂y/∂w1 by its closed form in matrix notation" in n and "relu′(C₀ w₁)" in n
+               for n in report.notes), report.notes
 
 
 def test_sampled_numeric_still_catches_a_wrong_tape(monkeypatch):
