@@ -112,7 +112,9 @@ def explain(
     output: str = "y",
 ) -> str:
     """The computational graph of ``y``, each edge's local derivative, and ``∂y/∂wrt`` as
-    the sum over routes of the product of edge derivatives (evaluated at ``at`` if given).
+    the sum over routes of the product of edge derivatives (evaluated at ``at`` if given);
+    for a scalar ``y`` and a vector or matrix ``wrt``, also the derivative in matrix
+    notation (``dc.closed_form``) when every op on the way has a matrix-level rule.
 
     ``names`` labels intermediate nodes (``{"c": c}``); others are called n1, n2, ...
     """
@@ -174,7 +176,23 @@ def explain(
             matrix = np.array2string(derivative, precision=6)
             total = f"  value at the point, shape {derivative.shape}:\n{matrix}"
     lines.append(total)
+    form = _matrix_notation(y, var)
+    if form is not None:
+        lines.append(f"In matrix notation (dc.closed_form): ∂{out_name}/∂{x_name} = {form}")
     return "\n".join(lines)
+
+
+def _matrix_notation(y: Expr, var: Var) -> str | None:
+    """The derivative of a scalar ``y`` by a vector or matrix ``var`` as the lecture writes
+    it (``Xᵀ(relu′(X W₁) ⊙ …)``), when every op on the way has a matrix-level rule."""
+    if y.shape != () or var.ndim == 0:
+        return None
+    from diffcheck.matrix_forms import closed_form
+
+    try:
+        return str(closed_form(y, var))
+    except ValueError:  # an op without a matrix-level rule: the routes above say it all
+        return None
 
 
 def to_dot(e: Expr, path: str | None = None, *, names: Mapping[str, Expr] | None = None) -> str:

@@ -85,3 +85,12 @@ def test_report_notebook_displays_escape_and_show_hints():
     assert "<table>" in html and "factor: the claim is 1/2" in html and "FAILED" in html
     assert "<script" not in html
     assert report._repr_markdown_().count("Hints:") == 1
+
+
+def test_a_gradient_by_a_matrix_is_also_written_in_matrix_notation():
+    W, x, t = dc.matrix("W", 2, 3), dc.vector("x", 3), dc.vector("t", 2)
+    text = dc.explain(dc.sum((dc.sigmoid(W @ x) - t) ** 2), W)
+    expected = "In matrix notation (dc.closed_form): ∂y/∂W = 2·(σ′(W x) ⊙ (σ(W x) − t)) xᵀ"
+    assert text.splitlines()[-1] == expected
+    assert "matrix notation" not in dc.explain(dc.sum(dc.cumsum(x)), x)  # no matrix rule: routes only
+    assert "matrix notation" not in dc.explain(dc.scalar("a") * 2.0, "a")  # a scalar: nothing to add
