@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from diffcheck.ops.arithmetic import Pow
+from diffcheck.ops.arrays import mixed_matmul
 from diffcheck.ops.base import Op
 from diffcheck.ops.linalg import Matmul
 from diffcheck.ops.reductions import Reduction, count, normalize_axis
@@ -139,6 +140,15 @@ _UNBATCHED = {
 }
 
 
+# Unbatched VJPs of large matrix-matrix products: with one operand complex (a complex step
+# through the sweep, as for Hessian-vector products), one real product over the complex
+# operand's (Re, Im) pairs instead of NumPy's complex one.
+_UNBATCHED_MATRICES = {
+    0: lambda g, out, x, y: mixed_matmul(g, y.T),
+    1: lambda g, out, x, y: mixed_matmul(x.T, g),
+}
+
+
 @specialise(Matmul)
 def matmul_kernel(record, k, in_shapes, out_shape, batch_ndim, params):
     """``np.dot`` without batch axes on small operands; a sparse outer product for the
@@ -146,6 +156,8 @@ def matmul_kernel(record, k, in_shapes, out_shape, batch_ndim, params):
     (x_shape, y_shape) = in_shapes
     if batch_ndim == 0 and sum(map(math.prod, in_shapes)) <= SMALL_OPERANDS:
         return _UNBATCHED[k, len(x_shape), len(y_shape)]
+    if batch_ndim == 0 and len(x_shape) == len(y_shape) == 2:
+        return _UNBATCHED_MATRICES[k]
     if batch_ndim and k == 0 and len(y_shape) == 1:
         return _vjp_x_by_outer
     if batch_ndim and k == 1 and len(x_shape) == 1:

@@ -34,7 +34,7 @@ import numpy as np
 from diffcheck._lazy import sympy as sp
 from diffcheck.errors import ShapeError
 from diffcheck.ops import matrix_rules
-from diffcheck.ops.arrays import as_objects, unbroadcast
+from diffcheck.ops.arrays import as_objects, mixed_matmul, unbroadcast
 from diffcheck.ops.base import MatrixView, Op, op
 from diffcheck.ops.drawing import Draw, Sample
 from diffcheck.ops.notation import Infix
@@ -62,22 +62,6 @@ def dot(x: Any, y: Any) -> Any:
     return apply("tensordot", a, b, axes=((a.ndim - 1,), (max(b.ndim - 2, 0),)))
 
 
-def product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b``. With one matrix complex and the other real of the same precision (a
-    complex step through the tape), as one real product over the complex matrix's
-    interleaved (Re, Im) columns: half the arithmetic of NumPy's complex product."""
-    a_complex, b_complex = a.dtype.kind == "c", b.dtype.kind == "c"  # NOTE: cheap on the hot path
-    if a_complex == b_complex or a.ndim < 2 or b.ndim < 2:
-        return np.matmul(a, b)
-    if b_complex and a.dtype == b.real.dtype:
-        b = np.ascontiguousarray(b)
-        return np.matmul(a, b.view(a.dtype)).view(b.dtype)  # (…, m, 2n) read as (…, m, n)
-    if a_complex and b.dtype == a.real.dtype:  # (a @ b)ᵀ = bᵀ @ aᵀ
-        at = np.ascontiguousarray(np.swapaxes(a, -1, -2))
-        return np.swapaxes(np.matmul(np.swapaxes(b, -1, -2), at.view(b.dtype)).view(a.dtype), -1, -2)
-    return np.matmul(a, b)
-
-
 @op
 class Matmul(Op):
     """x @ y: matrix-matrix, matrix-vector, vector-matrix (a row vector) or a dot product."""
@@ -93,7 +77,7 @@ class Matmul(Op):
     sympy_route = "linear"  # d tr(Gᵀ X Y) / dX = G Yᵀ, by SymPy's matrix calculus
     matrix_rule = staticmethod(matrix_rules.matmul)
 
-    forward = staticmethod(product)
+    forward = staticmethod(mixed_matmul)  # np.matmul, cheaper for a complex step (ops.arrays)
 
     def shape(self, a, b):
         if not (1 <= len(a) <= 2 and 1 <= len(b) <= 2):
@@ -145,12 +129,12 @@ class Matmul(Op):
     def vjp_x(g, out, x, y):
         if y.ndim == 1:  # out[..., i] = x[i, :] . y (or the dot product x . y)
             return np.multiply.outer(g, y)
-        return product(g, y.T)  # (batch, [m,] k) @ (k, n)
+        return g @ y.T  # (batch, [m,] k) @ (k, n)
 
     @staticmethod
     def vjp_y(g, out, x, y):
         if x.ndim == 2:  # out[..., i] = x[i, :] . y, or (m, n) @ (n, k)
-            return product(g, x) if y.ndim == 1 else product(x.T, g)
+            return g @ x if y.ndim == 1 else x.T @ g
         if y.ndim == 1:  # out[...] = x . y
             return np.multiply.outer(g, x)
         return np.swapaxes(np.multiply.outer(g, x), -1, -2)  # out[..., j] = x . y[:, j]
