@@ -131,11 +131,7 @@ def matrix_form(y, var: Var):
     user (a tree over its leaves: a node reused at every level, as in a residual net, makes
     whole-array forms grow exponentially) and whose ops all have a matrix-level rule; else
     None, and the per-node route is taken instead."""
-    from diffcheck.checking.routes import parents
-    from diffcheck.ir import Const
-
-    if y.shape != () or any(len(users) > 1 for node_id, users in parents(y).items()
-                            if node_id not in _leaf_ids(y, Const)):
+    if y.shape != () or _reuses_a_node(y):
         return None
     from diffcheck.matrix_forms import closed_form
 
@@ -145,10 +141,13 @@ def matrix_form(y, var: Var):
         return None
 
 
-def _leaf_ids(y, const_type) -> set[int]:
-    from diffcheck.ir import toposort
+def _reuses_a_node(y) -> bool:
+    """Whether an intermediate node (not a variable or constant) of ``y`` has two users."""
+    from diffcheck.checking.routes import parents
+    from diffcheck.ir import Const, toposort
 
-    return {id(n) for n in toposort(y) if isinstance(n, Var | const_type)}
+    leaves = {id(n) for n in toposort(y) if isinstance(n, Var | Const)}
+    return any(len(users) > 1 for node_id, users in parents(y).items() if node_id not in leaves)
 
 
 def _shown(form) -> str:
