@@ -178,7 +178,7 @@ def _describe_methods(run: Run, blocks) -> None:
         if a.name != b.name or p != 0:
             continue
         for m, t in tensors.items():
-            if m in ("claimed", "sympy-30") or np.isnan(t).any():
+            if m in ("claimed", "sympy-30") or not np.isfinite(t).all():
                 continue
             gap = float(np.max(np.abs(t - swap(t, a.ndim)), initial=0.0))
             scale = float(np.max(np.abs(t), initial=0.0)) or 1.0
