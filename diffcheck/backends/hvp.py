@@ -54,10 +54,19 @@ def _largest_magnitude(v: np.ndarray) -> float:
     return float(max(v.max(initial=0.0), -v.min(initial=0.0)))
 
 
-def _gradient(expr: Expr, wrt: tuple[Var, ...], point: dict, ctype: np.dtype) -> dict[str, np.ndarray]:
-    sweep = sweep_for(compile_program(expr), wrt, 0, ctype, unit_seed=True)
+def _imaginary_gradient(expr: Expr, wrt: tuple[Var, ...], point: dict,
+                        ctype: np.dtype) -> dict[str, np.ndarray]:
+    """``Im ∇f`` at the complex ``point``, as real arrays (the sweep skips real parts it
+    would throw away)."""
+    sweep = sweep_for(compile_program(expr), wrt, 0, ctype, unit_seed=True, imaginary=True)
     with np.errstate(all="ignore"):
         return sweep.run(point, unit(ctype))
+
+
+def _scaled(part: np.ndarray, factor: float) -> np.ndarray:
+    """``part · factor``, in place when ``part`` is a contiguous array of its own."""
+    own = part.base is None and part.flags.c_contiguous
+    return np.multiply(part, factor, out=part if own else None)
 
 
 def hvp(expr: Expr, wrt: tuple[Var, ...], point: dict[str, np.ndarray],
@@ -74,8 +83,8 @@ def hvp(expr: Expr, wrt: tuple[Var, ...], point: dict[str, np.ndarray],
     ctype = complex_dtype(point)
     h = min(step_for(point[k], sizes[k], dtype) for k in moving)
     moved = {**point, **{k: shifted(point[k], h, v, ctype) for k, v in moving.items()}}
-    gradient = _gradient(expr, wrt, moved, ctype)
-    return {x.name: np.multiply(gradient[x.name].imag, 1.0 / h, dtype=dtype) for x in wrt}
+    imaginary = _imaginary_gradient(expr, wrt, moved, ctype)
+    return {x.name: _scaled(imaginary[x.name], 1.0 / h) for x in wrt}
 
 
 def hessian(expr: Expr, first: Var, second: Var, point: dict[str, np.ndarray]) -> np.ndarray:
@@ -101,10 +110,10 @@ def hessian(expr: Expr, first: Var, second: Var, point: dict[str, np.ndarray]) -
         advance("complex-stepped reverse sweeps", n, second.size)
         x[j] += 1j * steps[j]
         moved[second.name] = x
-        column = _gradient(reduced, (first,), moved, ctype)[first.name]
+        column = _imaginary_gradient(reduced, (first,), moved, ctype)[first.name]
         x[j] = base[j]
         with np.errstate(all="ignore"):  # an infinite second derivative stays inf, unwarned
-            result[(Ellipsis, *j)] = column.imag / steps[j]
+            result[(Ellipsis, *j)] = column / steps[j]
     return result
 
 

@@ -45,18 +45,19 @@ class Sweep:
 
 
 def sweep_for(program: Program, wrt: tuple[Var, ...], nb: int, dtype: np.dtype,
-              unit_seed: bool = False) -> Sweep:
+              unit_seed: bool = False, imaginary: bool = False) -> Sweep:
     """The sweep for these variables, ``nb`` leading batch axes and ``dtype`` (cached).
 
     With ``unit_seed`` every call passes ``unit(dtype)`` (a gradient's seed 1), and
-    whatever follows from it alone is folded into the generated code.
+    whatever follows from it alone is folded into the generated code. With ``imaginary``
+    (a complex ``dtype``) only the adjoints' imaginary parts are returned, as real arrays.
     """
-    key = (wrt, nb, dtype, unit_seed)  # Vars hash by identity: cheap
+    key = (wrt, nb, dtype, unit_seed, imaginary)  # Vars hash by identity: cheap
     sweep = program._sweeps.get(key)
     if sweep is None:
         dtype = np.dtype(dtype)
         seed = unit(dtype) if unit_seed else None
-        sweep = program._sweeps[key] = Sweep(plan_sweep(program, wrt, nb, dtype, seed))
+        sweep = program._sweeps[key] = Sweep(plan_sweep(program, wrt, nb, dtype, seed, imaginary))
     return sweep
 
 

@@ -102,12 +102,15 @@ class Edge:
     reads: tuple[str | int, ...]
     accumulate: str
     nb: int
+    part: str = ""  # "imag_in" / "imag_out": only the result's imaginary part is wanted
 
     def bindings(self) -> Env:
-        return {f"vjp{self.node}_{self.k}": self.rule}
+        return {f"vjp{self.node}_{self.k}": self.rule, "_re": real_part}
 
     def line(self) -> str:
-        call = f"vjp{self.node}_{self.k}(g{self.node}, {', '.join(self.values)})"
+        cotangent = f"g{self.node}.imag" if self.part == "imag_in" else f"g{self.node}"
+        call = f"vjp{self.node}_{self.k}({cotangent}, {', '.join(self.values)})"
+        call = {"imag_in": f"_re({call})", "imag_out": f"{call}.imag"}.get(self.part, call)
         g = f"g{self.target}"
         total = {"first": call, "add": f"{g} + {call}", "onto_constant": f"{call} + K{self.target}"}
         return f"{g} = {total[self.accumulate]}  # {comment(self.op)}, input {self.k}"
@@ -180,7 +183,9 @@ class Plan:
 def checked_call(edge: Edge, g: Any, values: list[Any]) -> np.ndarray:
     """The edge's VJP at these values; an error or a wrong shape names the op and input."""
     try:
-        result = edge.rule(g, *values)
+        result = edge.rule(np.imag(g) if edge.part == "imag_in" else g, *values)
+        if edge.part:
+            result = real_part(result) if edge.part == "imag_in" else np.imag(result)
     except (TypeError, AttributeError) as error:
         declared = ", ".join(map(repr, edge.reads)) or "nothing"
         raise ValueError(
@@ -215,6 +220,12 @@ def owned(names: tuple[str, ...], totals: tuple, seed: np.ndarray, dtype: np.dty
     return result
 
 
+def real_part(value: Any) -> Any:
+    """``value`` as a real array: a rule handed a real cotangent may still allocate its
+    result in the sweep's complex dtype (zeros to scatter into), with imaginary part 0."""
+    return value.real if np.iscomplexobj(value) else value
+
+
 def frozen(value: Any) -> Any:
     """``value`` made read-only: values folded at planning are shared by every call."""
     if isinstance(value, np.ndarray):
@@ -224,8 +235,9 @@ def frozen(value: Any) -> Any:
 
 # ----- planning -----
 def plan_sweep(program: Program, wrt: tuple[Var, ...], nb: int, dtype: np.dtype,
-               seed: np.ndarray | None = None) -> Plan:
-    """The steps of the sweep; ``seed`` is given when it is fixed (a gradient's 1).
+               seed: np.ndarray | None = None, imaginary: bool = False) -> Plan:
+    """The steps of the sweep; ``seed`` is given when it is fixed (a gradient's 1). With
+    ``imaginary`` (a complex sweep) it returns only the adjoints' imaginary parts, real.
 
     Whatever follows from constants alone is folded now: forward values of constant
     subexpressions and, for a fixed seed, the adjoints up to the first value that
@@ -242,7 +254,7 @@ def plan_sweep(program: Program, wrt: tuple[Var, ...], nb: int, dtype: np.dtype,
         for s in (i, *program.args[i]):
             if s not in needed:
                 constants[f"u{s}"] = kernels.Unread(program.nodes[s].shape, dtype)
-    steps += _backward_steps(program, wrt, edges, nb, dtype, seed, constants)
+    steps += _backward_steps(program, wrt, edges, nb, dtype, seed, constants, imaginary)
     return Plan(tuple(steps), constants)
 
 
@@ -273,8 +285,8 @@ def _forward_steps(program: Program, needed: set[int], dtype: np.dtype, constant
     for i in sorted(needed):
         node = nodes[i]
         if records[i] is None and node.op == "const":
-            value = node.value
-            constants[f"v{i}"] = value if value.dtype == dtype else frozen(value.astype(dtype))
+            value, target = node.value, constant_dtype(node.value, dtype)
+            constants[f"v{i}"] = value if value.dtype == target else frozen(value.astype(target))
             known.add(i)
         elif records[i] is None:
             steps.append(Load(i, node.name))
@@ -289,6 +301,15 @@ def _forward_steps(program: Program, needed: set[int], dtype: np.dtype, constant
     return steps
 
 
+def constant_dtype(value: np.ndarray, dtype: np.dtype) -> np.dtype:
+    """The dtype a constant enters the sweep in: the sweep's own, except that a real
+    constant stays real in a complex sweep (a complex step), so that its products with
+    the stepped values cost two real products, not four."""
+    if dtype.kind == "c" and value.dtype.kind != "c":
+        return np.finfo(dtype).dtype
+    return dtype
+
+
 def _edge(program: Program, i: int, k: int, a: int, nb: int, constants: Env) -> Edge:
     """Edge ``i -> a`` with its rule for these static shapes (accumulation set later)."""
     record, node = program.records[i], program.nodes[i]
@@ -300,8 +321,28 @@ def _edge(program: Program, i: int, k: int, a: int, nb: int, constants: Env) -> 
     return Edge(i, k, a, rule, values, record.name, in_shapes[k], reads, "first", nb)
 
 
+def _imaginary_parts(program: Program, calls: list[Edge], folded: dict[int, Any],
+                     constant_part: dict[int, Any], constants: Env) -> list[Edge]:
+    """Edges into variables made to return only their imaginary part: computed from Im g
+    alone when the rule reads nothing but real constants (a VJP is linear in g: for the
+    lecture net's ``Xᵀ G`` that is one real product instead of two), else taken from the
+    complex result; the variables' folded adjoints keep their imaginary parts too."""
+    leaves = {s for slots in program.var_slots.values() for s in slots}
+    for parts in (folded, constant_part):
+        for a in leaves & parts.keys():
+            parts[a] = frozen(np.array(np.imag(parts[a])))
+
+    def part(edge: Edge) -> str:
+        reads = _read_slots(program, edge.node, edge.k)
+        real = all(np.isrealobj(constants.get(f"v{s}", 1j)) for s in reads)
+        return "imag_in" if real else "imag_out"
+
+    return [dataclasses.replace(edge, part=part(edge)) if edge.target in leaves else edge for edge in calls]
+
+
 def _backward_steps(program: Program, wrt: tuple[Var, ...], edges: list[tuple[int, int, int]],
-                    nb: int, dtype: np.dtype, seed: np.ndarray | None, constants: Env) -> list[Step]:
+                    nb: int, dtype: np.dtype, seed: np.ndarray | None, constants: Env,
+                    imaginary: bool = False) -> list[Step]:
     """Seed, VJP edges, frees and the return, folding edges whose inputs are all known."""
     last = len(program.nodes) - 1
     folded: dict[int, Any] = {} if seed is None else {last: seed}  # adjoints known now
@@ -322,6 +363,9 @@ def _backward_steps(program: Program, wrt: tuple[Var, ...], edges: list[tuple[in
             constant_part[a] = folded.pop(a)
         varying.add(a)
         calls.append(edge)
+    if imaginary:
+        calls = _imaginary_parts(program, calls, folded, constant_part, constants)
+        dtype = np.finfo(dtype).dtype
     constants.update((f"g{a}", value) for a, value in folded.items())
     constants.update((f"K{a}", value) for a, value in constant_part.items())
 

@@ -128,8 +128,13 @@ class Arctan2(Pairwise):
 
     name, numpy_names, analytic = "arctan2", ("arctan2",), False
     reads = ((0, 1), (0, 1))
-    forward = staticmethod(np.arctan2)
     lower_scalar = staticmethod(lambda x1, x2: sp.atan2(x1, x2))
+
+    @staticmethod
+    def forward(x1, x2):
+        if np.iscomplexobj(x1) or np.iscomplexobj(x2):  # a complex step: the analytic extension
+            return complex_arctan2(x1, x2)
+        return np.arctan2(x1, x2)
 
     @staticmethod
     def vjp_x(g, out, x1, x2):
@@ -148,6 +153,21 @@ class Arctan2(Pairwise):
         """The sign of x1, and 1 on the positive x2 axis: 0 on the cut and at the origin only."""
         x1, x2 = np.broadcast_arrays(np.real(x1), np.real(x2))
         return np.where(x1 != 0, np.sign(x1), (x2 > 0).astype(float))
+
+
+def complex_arctan2(x1, x2):
+    """arctan2 continued analytically off the real axes, branching on the real parts as
+    the real function does: ``arctan(x1/x2)`` shifted by ±π when Re x2 < 0, and
+    ``±π/2 − arctan(x2/x1)`` where |Re x1| > |Re x2| (no division by a small x2)."""
+    x1, x2 = np.broadcast_arrays(x1, x2)
+    r1, r2 = np.real(x1), np.real(x2)
+    steep = np.abs(r1) > np.abs(r2)
+    upper = r1 >= 0
+    with np.errstate(all="ignore"):
+        turn = np.where(r2 < 0, np.where(upper, np.pi, -np.pi), 0.0)
+        flat = np.arctan(x1 / np.where(steep | (x2 == 0), 1.0, x2)) + turn
+        upright = np.where(upper, np.pi / 2, -np.pi / 2) - np.arctan(x2 / np.where(steep, x1, 1.0))
+    return np.where(steep, upright, np.where((x1 == 0) & (x2 == 0), 0.0, flat))
 
 
 @op
