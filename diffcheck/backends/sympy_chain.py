@@ -36,8 +36,7 @@ class ChainJacobian:
         self.in_shape = tuple(shapes[k])
         every = [s for n, slot in enumerate(symbols) if constants[n] is None for s in slot.ravel()]
         wanted = {s: j for j, s in enumerate(symbols[k].ravel())}
-        steps, outputs = sp.cse(list(out.ravel()), symbols=sp.numbered_symbols("_t", real=True),
-                                order="none")
+        steps, outputs = one_operation_steps([], list(out.ravel()))
         ids = dict(wanted)  # symbol -> adjoint slot: input k's elements, then the live steps
         live_steps = []
         for t, e in steps:
@@ -94,6 +93,36 @@ def plain_lowering(record: Op, shapes: tuple, params: tuple,
     operands = [s if f is None else numbers(np.frombuffer(f[1]).reshape(f[0]), shape)
                 for s, f, shape in zip(symbols, frozen, shapes, strict=True)]
     return symbols, np.asarray(record.lower(*operands, **dict(params)), dtype=object)
+
+
+def one_operation_steps(steps: list, outputs: list) -> tuple[list, list]:
+    """Steps and outputs rewritten so that every operation reads only symbols and numbers,
+    each distinct subexpression named once (equal subtrees are one step, as in ``cse``):
+    SymPy then differentiates single operations (``t₁·t₂``, ``t**(-1/2)``, ``Max(t₁, t₂)``),
+    which take microseconds and repeat as a few patterns, where whole subtrees take
+    milliseconds each (``Pow`` builds ``log(base)`` and asks about its sign). Conditions
+    (``t₁ > 0`` in a ``Piecewise``) are rebuilt over named operands, not named themselves."""
+    names = sp.numbered_symbols("_s", real=True)
+    split: list = []
+    named: dict = {}
+
+    def operand(e):
+        if e.is_Atom:
+            return e
+        if not isinstance(e, sp.Expr):
+            return operation(e)
+        symbol = named.get(e)
+        if symbol is None:
+            symbol = named[e] = next(names)
+            split.append((symbol, operation(e)))
+        return symbol
+
+    def operation(e):
+        return e if e.is_Atom else e.func(*[operand(a) for a in e.args])
+
+    for t, e in steps:
+        split.append((t, operation(e)))
+    return split, [operation(e) for e in outputs]
 
 
 def _needed_steps(steps: list, targets: list) -> list:

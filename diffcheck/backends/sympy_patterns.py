@@ -2,7 +2,7 @@
 
 A lowered node split by ``cse`` (``sympy_chain``) is hundreds of small assignments, most
 of them the same expression over other symbols (each row of a layer norm repeats the
-same steps). Printing each with ``lambdify`` costs about a millisecond; here each
+same steps). Compiling each (``sympy_numpy``) costs time; here each
 assignment is renamed to placeholders in the order of the symbols it reads, equal
 patterns at the same depth are grouped, and each group is one compiled NumPy function
 applied to all its instances at once (the arguments gathered by index).
@@ -16,6 +16,7 @@ import numpy as np
 
 from diffcheck._lazy import sympy as sp
 from diffcheck.backends.symbolic import select_conditions
+from diffcheck.backends.sympy_numpy import numpy_function
 
 Group = tuple[np.ndarray, np.ndarray, object]  # destinations, argument indices, function
 
@@ -59,7 +60,7 @@ class PatternProgram:
         function = compiled.get(key)
         if function is None:
             placeholders = sorted(key.free_symbols, key=lambda s: int(s.name[2:]))
-            function = compiled[key] = sp.lambdify(
+            function = compiled[key] = numpy_function(
                 placeholders, key, modules=[{"select": select_conditions}, "numpy"])
         width = len(arguments_of[0])
         reads = np.asarray(arguments_of, dtype=np.intp).reshape(len(destinations), width).T

@@ -83,6 +83,9 @@ def local_paths(record: Op, shapes: tuple, params: tuple) -> LocalPaths | None:
     """The op lowered over slot symbols at ``shapes``, its reads counted; None above PROBE_TERMS."""
     kwargs = dict(params)
     out_shape = record.shape(*shapes, **kwargs)
+    grouping = record.groups(*shapes, **kwargs) if record.groups and len(shapes) == 1 else None
+    if grouping is not None and out_shape == shapes[0]:
+        return _grouped_paths(record, shapes[0], *grouping)
     if record.lowered_terms(out_shape, *shapes, **kwargs) > PROBE_TERMS:
         return None
     symbols, out = plain_lowering(record, shapes, params, (None,) * len(shapes))
@@ -101,6 +104,21 @@ def local_paths(record: Op, shapes: tuple, params: tuple) -> LocalPaths | None:
     reads = tuple((np.asarray(r, np.intp), np.asarray(c, np.intp), np.asarray(n, float))
                   for r, c, n in triples)
     return LocalPaths(reads, own)
+
+
+def _grouped_paths(record: Op, shape: tuple, axes: tuple[int, ...], params: dict) -> LocalPaths | None:
+    """An op acting group by group along ``axes`` (a row-wise layer norm): one group probed,
+    its counts repeated for every group (the same as probing the whole node)."""
+    group_shape = tuple(shape[i] for i in axes)
+    one = local_paths(record, (group_shape,), tuple(sorted(params.items())))
+    if one is None:
+        return None
+    perm = [i for i in range(len(shape)) if i not in axes] + list(axes)
+    flat = np.arange(int(np.prod(shape))).reshape(shape).transpose(perm).reshape(-1, one.own.size)
+    rows, cols, counts = one.reads[0]
+    own = np.empty(flat.size)
+    own[flat] = one.own
+    return LocalPaths(((flat[:, rows].ravel(), flat[:, cols].ravel(), np.tile(counts, len(flat))),), own)
 
 
 def quick_terms(y: Expr, var: Var) -> float:
