@@ -241,3 +241,23 @@ def test_a_broadcast_without_a_matrix_form_is_refused_by_name_not_guessed():
         dc.closed_form(y, x)
     with pytest.raises(dc.ShapeError, match="'x'"):
         dc.closed_form(dc.sum(W @ x), x).evaluate({"W": np.ones((2, 3)), "x": np.ones(4)})
+
+
+@pytest.mark.parametrize("outputs", [1, 2])
+def test_column_notation_networks_print_delta_times_the_input_transposed(outputs):
+    """The exercises' column notation, z = W x + b with one or several outputs: ∂E/∂W₁ is
+    δ¹ xᵀ and ∂E/∂W₂ is δ² a¹ᵀ; a one-element error is a scalar factor, not ``1ᵀ(…)``."""
+    x, t = dc.vector("x", 2), dc.vector("t", outputs)
+    W1, b1 = dc.matrix("W1", 3, 2), dc.vector("b1", 3)
+    W2, b2 = dc.matrix("W2", outputs, 3), dc.vector("b2", outputs)
+    E = 0.5 * dc.sum((W2 @ dc.sigmoid(W1 @ x + b1) + b2 - t) ** 2)
+    first, second = dc.closed_form(E, W1), dc.closed_form(E, W2)
+    if outputs == 2:
+        assert str(first) == "(σ′(W₁ x + b₁) ⊙ (W₂ᵀ(W₂ σ(W₁ x + b₁) + b₂ − t))) xᵀ"
+        assert str(second) == "(W₂ σ(W₁ x + b₁) + b₂ − t) σ(W₁ x + b₁)ᵀ"
+    else:
+        assert str(first) == "(W₂ σ(W₁ x + b₁) + b₂ − t)·(σ′(W₁ x + b₁) ⊙ W₂ᵀ) xᵀ"
+        assert "1ᵀ" not in str(second)
+    at = point((x, t, W1, b1, W2, b2), seed=outputs)
+    for form, w in ((first, W1), (second, W2)):
+        np.testing.assert_allclose(form.evaluate(at), dc.grad(E, w, at), rtol=1e-12)

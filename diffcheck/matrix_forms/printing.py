@@ -104,6 +104,8 @@ def _show(node: Node, style: Style) -> tuple[str, int]:
         return style.call(label, tex, _show(args[0], style)[0] + params, prime=kind == "deriv"), ATOM
     if kind == "sum":
         (x,) = args
+        if x.shape == (1, 1):  # the one element of a 1-vector is its sum
+            return _show(x, style)
         if x.shape[1:] == (1,):
             return style.ones + style.T + _at(x, POSTFIX, style), PRODUCT
         return style.call("sum", "sum", _show(x, style)[0]), ATOM

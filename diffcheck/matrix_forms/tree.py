@@ -168,12 +168,18 @@ def total(x: Node) -> Node:
         return x
     if x.kind == "scale":
         return scale(x.args[0], total(x.args[1]))
+    if x.kind == "ones":
+        return num(float(np.prod(x.shape)))  # 1ᵀ1 = n
     return Node("sum", (x,), (), ())
 
 
 # ----- elementwise -----
 def _factor(x: Node) -> tuple[Node, Node]:
-    return (x.args[0], x.args[1]) if x.kind == "scale" else (num(1.0), x)
+    """x as (scalar factor, the rest), the rest standing for x's diffcheck shape."""
+    if x.kind != "scale":
+        return num(1.0), x
+    c, rest = x.args
+    return c, rest if is_scalar(rest) or rest.dshape == x.dshape else as_dshape(rest, x.dshape)
 
 
 def _numeric(x: Node) -> tuple[float, Node | None]:
