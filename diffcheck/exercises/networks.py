@@ -30,6 +30,7 @@ from diffcheck.exercises.common import (
 )
 from diffcheck.exercises.linear import ACTIVATIONS, activation_note, pick, wrap
 from diffcheck.exercises.symtext import to_latex
+from diffcheck.matrix_forms import ClosedForm
 from diffcheck.symbols import element_symbol
 
 WEIGHTS = [-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0]
@@ -220,7 +221,20 @@ def _backprop_steps(net: Callable[..., dict[str, dc.Expr]], which: str,
     steps.append(("p", rf"Then $\frac{{\partial E}}{{\partial W^{{[{which[1]}]}}}} = "
                        rf"{delta}\,{{{layer_input}}}^T$: the outer product of the backpropagated "
                        "error and the layer's input."))
+    steps.append(("p", "The same gradient in matrix notation, for any sample (derived over whole "
+                       "vectors by `dc.closed_form`; $W_1, b_1$ stand for $W^{[1]}, \\mathbf{b}^{[1]}$):"))
+    form = matrix_gradient(which, given, data, f).latex
+    steps.append(("math", rf"\frac{{\partial E}}{{\partial W_{which[1]}}} = {form}"))
     return steps
+
+
+def matrix_gradient(which: str, given: dict[str, np.ndarray], data: dict[str, np.ndarray],
+                    f: Callable[[dc.Expr], dc.Expr]) -> ClosedForm:
+    """∂E/∂W in matrix notation (``dc.closed_form``), over named vectors ``x`` and ``t``."""
+    x, t = dc.vector("x", len(data["x"])), dc.vector("t", len(data["t"]))
+    w = {k: dc.Var(k, v.shape) for k, v in given.items()}
+    E = 0.5 * dc.sum((w["W2"] @ f(w["W1"] @ x + w["b1"]) + w["b2"] - t) ** 2)
+    return dc.closed_form(E, w[which])
 
 
 def _lecture_forms(grads: dict[str, np.ndarray], values: dict[str, np.ndarray],

@@ -148,3 +148,30 @@ def test_solution_types() -> None:
     multi = exercises.generate("layer", 0)
     assert set(multi.solution) == {"W", "b", "x"} and isinstance(multi.answer_text(), dict)
     assert isinstance(multi.solution["W"], sp.NDimArray) and multi.solution["W"].rank() == 3
+
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_backprop_solutions_end_with_the_gradient_in_matrix_notation(seed):
+    ex = exercises.generate("backprop", seed, 1 + seed % 3)
+    closing = ex.worked_solution.split("by `dc.closed_form`")[-1]
+    assert r"x^{\top}" in closing or r"\right)^{\top}" in closing
+    assert r"\frac{\partial E}{\partial W_" in closing
+
+
+@pytest.mark.parametrize("act", ["relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("which", ["W1", "W2"])
+def test_the_matrix_form_in_backprop_solutions_gives_the_networks_gradient(act, which):
+    import diffcheck as dc
+    from diffcheck.exercises.networks import ACTIVATIONS_NN, matrix_gradient
+
+    rng = np.random.default_rng(len(act) + len(which))
+    given = {"W1": rng.normal(size=(3, 2)), "b1": rng.normal(size=3),
+             "W2": rng.normal(size=(2, 3)), "b2": rng.normal(size=2)}
+    data = {"x": rng.normal(size=2), "t": rng.normal(size=2)}
+    f = ACTIVATIONS_NN[act]
+    form = matrix_gradient(which, given, data, f)
+    w = {k: dc.Var(k, v.shape) for k, v in given.items()}
+    E = 0.5 * dc.sum((w["W2"] @ f(w["W1"] @ dc.const(data["x"]) + w["b1"]) + w["b2"]
+                      - dc.const(data["t"])) ** 2)
+    np.testing.assert_allclose(form.evaluate({**given, **data}), dc.grad(E, which, given), rtol=1e-12)
