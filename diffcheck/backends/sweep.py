@@ -94,12 +94,20 @@ def emit(plan: Plan) -> tuple[str, Env]:
 
 # ----- compiling, with one linecache entry per distinct source while a sweep uses it -----
 _LINECACHE_USERS: Counter[str] = Counter()
+_UNUSED: set[str] = set()  # entries whose last sweep is gone, dropped at the next compile
 
 
 def compile_sweep(owner: Any, source: str, env: Env) -> Run:
     """The function ``source`` defines, over a copy of ``env``. Its text is registered with
     linecache (for tracebacks) under a name derived from the text, shared by identical
-    sources and evicted when the last ``owner`` using it is garbage-collected."""
+    sources. When the last ``owner`` using it is garbage-collected the entry is dropped at
+    the next compile, never from the collector itself: a collection can run inside
+    ``linecache.checkcache``'s loop over the cache (pdb, doctest), which then fails on a
+    key that vanished under it."""
+    for stale in [name for name in _UNUSED if _LINECACHE_USERS[name] <= 0]:
+        _UNUSED.discard(stale)
+        _LINECACHE_USERS.pop(stale, None)
+        linecache.cache.pop(stale, None)
     filename = f"<diffcheck sweep {hashlib.sha1(source.encode()).hexdigest()[:16]}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     _LINECACHE_USERS[filename] += 1
@@ -112,5 +120,4 @@ def compile_sweep(owner: Any, source: str, env: Env) -> Run:
 def _release(filename: str) -> None:
     _LINECACHE_USERS[filename] -= 1
     if _LINECACHE_USERS[filename] <= 0:
-        del _LINECACHE_USERS[filename]
-        linecache.cache.pop(filename, None)
+        _UNUSED.add(filename)

@@ -116,4 +116,31 @@ def test_identical_sources_share_one_linecache_entry_and_it_goes_with_the_last_s
     assert filename in linecache.cache  # the second expression still uses it
     del second
     gc.collect()
+    assert filename in linecache.cache  # not from the collector: it may run inside checkcache
+    other = dc.sum(dc.tanh(W @ x))
+    dc.grad(other, W, point_for(other))
+    dc.grad(other, W, point_for(other))  # the next compile drops it
     assert filename not in linecache.cache
+
+
+def test_a_collection_inside_linecaches_own_loop_does_not_break_it(monkeypatch):
+    """pdb and doctest call linecache.checkcache, whose loop over the cache can trigger a
+    collection that finalizes sweeps; the entries it iterates must not vanish under it."""
+    def build():
+        expr = dc.sum(dc.sin(W @ x) * 5.0)
+        dc.grad(expr, W, point_for(expr))
+        dc.grad(expr, W, point_for(expr))
+        return expr
+
+    expr = build()
+    original = linecache.cache.__class__
+
+    class Collecting(original):
+        def __getitem__(self, key):
+            nonlocal expr
+            expr = None
+            gc.collect()  # the sweep's finalizer runs here, mid-loop
+            return super().__getitem__(key)
+
+    monkeypatch.setattr(linecache, "cache", Collecting(linecache.cache))
+    linecache.checkcache()  # a KeyError here if the finalizer dropped an entry mid-loop
