@@ -37,7 +37,8 @@ def clear_sympy_caches() -> None:
 
     sympy_cache.clear()
     for cached in (sympy_local.elementwise_rule, sympy_local._matrix_rule,
-                   sympy_local._sparse_jacobian, sympy_chain._chain, sympy_size.local_paths):
+                   sympy_local._sparse_jacobian, sympy_chain._chain, sympy_chain.plain_lowering,
+                   sympy_size.local_paths):
         cached.cache_clear()
     sympy.core.cache.clear_cache()
 
