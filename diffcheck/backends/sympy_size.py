@@ -15,7 +15,7 @@ takes of it. Reads each record's ``lower`` and ``lowered_terms`` only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -74,8 +74,12 @@ def _paths(entry, slots: frozenset, memo: dict) -> tuple[int, dict]:
 
 
 def _conditional(entry) -> bool:
-    return isinstance(entry, (sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.Rel,
-                              sp.logic.boolalg.BooleanFunction))
+    return isinstance(entry, _conditional_types())
+
+
+@cache
+def _conditional_types() -> tuple[type, ...]:  # once: SymPy is loaded lazily
+    return (sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.Rel, sp.logic.boolalg.BooleanFunction)
 
 
 @lru_cache(maxsize=512)

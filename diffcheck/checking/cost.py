@@ -98,17 +98,30 @@ def per_node_seconds(y: Expr, var: Var) -> float:
     return total
 
 
-def _estimate(y: Expr, var: Var, max_terms: int) -> SympyRoute:
-    """Both predictions for one variable (cached on ``y``), as a route that is not chosen yet."""
-    key = ("sympy-estimate", var.name, var.shape, max_terms)
+def _quick_seconds(y: Expr, var: Var) -> float:
+    """A lower bound of the element-wise closed form's seconds, without SymPy (cached on ``y``)."""
+    key = ("sympy-quick", var.name, var.shape)
+    if key not in y._cache:
+        y._cache[key] = SETUP_SECONDS + TERM_SECONDS * sympy_size.quick_terms(y, var)
+    return y._cache[key]
+
+
+def _estimate(y: Expr, var: Var, max_terms: int, together: bool) -> SympyRoute:
+    """Both predictions for one variable (cached on ``y``), as a route that is not chosen yet.
+
+    The closed form is probed with SymPy only when its cheap lower bound could still win:
+    beat the per-node route, or, when the check's variables might fit
+    ``ELEMENTWISE_BUDGET`` ``together``, stay under it.
+    """
+    key = ("sympy-estimate", var.name, var.shape, max_terms, together)
     cached = y._cache.get(key)
     if cached is not None:
         return cached
     per_node = per_node_seconds(y, var)
-    quick = sympy_size.quick_terms(y, var)  # no SymPy: enough to rule out a dear closed form
-    at_least = SETUP_SECONDS + TERM_SECONDS * quick > max(ELEMENTWISE_BUDGET, per_node)
+    quick = _quick_seconds(y, var)  # no SymPy: enough to rule out a dear closed form
+    at_least = quick > (max(ELEMENTWISE_BUDGET, per_node) if together else per_node)
     if at_least:
-        closed, terms = SETUP_SECONDS + TERM_SECONDS * quick, quick
+        closed, terms = quick, (quick - SETUP_SECONDS) / TERM_SECONDS
     else:
         closed, terms = elementwise_seconds(y, var, max_terms)
     estimate = y._cache[key] = SympyRoute(False, closed, per_node, terms, at_least)
@@ -123,9 +136,10 @@ def choose(y: Expr, var: Var, max_terms: int, wrt: Sequence[Var] = ()) -> SympyR
     under ``ELEMENTWISE_BUDGET``; never above ``max_terms`` lowered terms (counted per node).
     """
     wrt = tuple(wrt) or (var,)
-    estimates = [_estimate(y, v, max_terms) for v in wrt]
-    mine = _estimate(y, var, max_terms)
-    total = sum(e.elementwise_seconds for e in estimates)
+    together = sum(_quick_seconds(y, v) for v in wrt) <= ELEMENTWISE_BUDGET
+    mine = _estimate(y, var, max_terms, together)
+    total = (sum(_estimate(y, v, max_terms, together).elementwise_seconds for v in wrt)
+             if together else float("inf"))
     cheap = mine.elementwise_seconds < float("inf") and (
         mine.elementwise_seconds <= mine.per_node_seconds or total <= ELEMENTWISE_BUDGET)
     return dataclasses.replace(mine, elementwise=cheap)

@@ -147,3 +147,22 @@ def test_the_closed_form_of_a_nested_minimum_evaluates():
     for values in ([3.0, 1.0, 2.0], [0.5, 4.0, 2.0], [3.0, 4.0, 2.0]):
         got = symbolic.jacobian(m, x, {"x": np.array(values)})
         np.testing.assert_array_equal(got, np.eye(3)[int(np.argmin(values))])
+
+
+def test_no_sympy_probe_when_its_lower_bound_already_loses(monkeypatch):
+    """When the cheap lower bounds of all the check's variables together exceed the budget,
+    a closed form can only win by beating the per-node route, so one whose lower bound
+    already loses that is not probed with SymPy; the choices stay what probing gives."""
+    case = CASES["MLP 8×16→16→4"]()
+    seconds = {v.name: cost.elementwise_seconds(case.y, v, 50_000)[0] for v in case.wrt}
+    probed = [seconds[v.name] <= cost.per_node_seconds(case.y, v)
+              or sum(seconds.values()) <= cost.ELEMENTWISE_BUDGET for v in case.wrt]
+    calls = []
+    real = sympy_size.closed_form_size
+    monkeypatch.setattr(sympy_size, "closed_form_size", lambda *a: calls.append(a) or real(*a))
+    fresh = CASES["MLP 8×16→16→4"]()
+    chosen = [cost.choose(fresh.y, var, 50_000, fresh.wrt).elementwise for var in fresh.wrt]
+    assert calls == [] and chosen == probed == [False] * len(fresh.wrt)
+    small = dc.sum(dc.tanh(dc.matrix("W", 2, 2) @ dc.vector("x", 2)))
+    (W, x) = sorted(dc.ir.variables(small).values(), key=lambda v: v.name)
+    assert cost.choose(small, W, 50_000, (W, x)).elementwise and calls  # cheap: probed, kept
