@@ -90,6 +90,8 @@ def local_paths(record: Op, shapes: tuple, params: tuple) -> LocalPaths | None:
     grouping = record.groups(*shapes, **kwargs) if record.groups and len(shapes) == 1 else None
     if grouping is not None and out_shape == shapes[0]:
         return _grouped_paths(record, shapes[0], *grouping)
+    if record.sympy_route == "elementwise" and len(shapes) == 1 and out_shape == shapes[0] != (1,):
+        return _grouped_paths(record, shapes[0], (), kwargs, (1,))
     if record.lowered_terms(out_shape, *shapes, **kwargs) > PROBE_TERMS:
         return None
     symbols, out = plain_lowering(record, shapes, params, (None,) * len(shapes))
@@ -110,10 +112,12 @@ def local_paths(record: Op, shapes: tuple, params: tuple) -> LocalPaths | None:
     return LocalPaths(reads, own)
 
 
-def _grouped_paths(record: Op, shape: tuple, axes: tuple[int, ...], params: dict) -> LocalPaths | None:
-    """An op acting group by group along ``axes`` (a row-wise layer norm): one group probed,
-    its counts repeated for every group (the same as probing the whole node)."""
-    group_shape = tuple(shape[i] for i in axes)
+def _grouped_paths(record: Op, shape: tuple, axes: tuple[int, ...], params: dict,
+                   group_shape: tuple | None = None) -> LocalPaths | None:
+    """An op acting group by group along ``axes`` (a row-wise layer norm; an elementwise op,
+    one element of shape (1,) per group): one group probed, its counts repeated for every
+    group (the same as probing the whole node)."""
+    group_shape = group_shape or tuple(shape[i] for i in axes)
     one = local_paths(record, (group_shape,), tuple(sorted(params.items())))
     if one is None:
         return None
