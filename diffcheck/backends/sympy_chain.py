@@ -1,15 +1,16 @@
-"""One node's local derivative through SymPy's common subexpressions, not entry by entry.
+"""One node's local derivative through its single operations, not entry by entry.
 
 The per-node route's ``"lower"`` rule lowers an op at its real shapes. Differentiating
 every output entry by every input element (``SparseJacobian``) expands shared parts
 again in every entry: a layer norm of an 8×16 matrix has 2,048 such derivatives, each
-a tree of hundreds of nodes, and takes minutes. Here SymPy's ``cse`` splits the lowered
-node into a chain of small steps ``t = e(inputs, earlier t)``; SymPy differentiates
-each step by each symbol it reads (``sympy.diff`` of a small expression, once per
-pattern), the non-constant partials are compiled into NumPy, one function per pattern
-of repeated steps (``sympy_patterns``), and reverse accumulation over the chain gives
-``gᵀJ``. Every rule still comes from SymPy's ``diff`` of the op's ``lower``; the cost
-grows with the lowered DAG, not with its paths.
+a tree of hundreds of nodes, and takes minutes. Here the lowered node is split into a
+chain of single operations ``t = op(inputs, earlier t)``, each distinct subexpression
+named once (as SymPy's ``cse`` would); SymPy differentiates each step by each symbol
+it reads (``sympy.diff`` of one operation, once per pattern), the non-constant partials
+are evaluated in NumPy, one function per pattern of repeated steps
+(``sympy_patterns``), and reverse accumulation over the chain gives ``gᵀJ``. Every rule
+still comes from SymPy's ``diff`` of the op's ``lower``; the cost grows with the
+lowered DAG, not with its paths.
 """
 
 from __future__ import annotations
@@ -99,8 +100,8 @@ def one_operation_steps(steps: list, outputs: list) -> tuple[list, list]:
     """Steps and outputs rewritten so that every operation reads only symbols and numbers,
     each distinct subexpression named once (equal subtrees are one step, as in ``cse``):
     SymPy then differentiates single operations (``t₁·t₂``, ``t**(-1/2)``, ``Max(t₁, t₂)``),
-    which take microseconds and repeat as a few patterns, where whole subtrees take
-    milliseconds each (``Pow`` builds ``log(base)`` and asks about its sign). Conditions
+    which take a fraction of a millisecond and repeat as a few patterns, where whole
+    subtrees take many milliseconds each (``Pow`` builds ``log(base)`` and asks about its sign). Conditions
     (``t₁ > 0`` in a ``Piecewise``) are rebuilt over named operands, not named themselves."""
     names = sp.numbered_symbols("_s", real=True)
     split: list = []
