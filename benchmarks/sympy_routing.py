@@ -1,6 +1,6 @@
 """The SymPy side at any size: default ``dc.check`` against the same check without SymPy.
 
-For each case of issue 17 (``_sympy_cases``) this prints:
+For each small layer of ``_sympy_cases`` this prints:
 
 - cold: the first default check in a process with every SymPy cache emptied (our
   structural caches, the per-node rule caches and SymPy's own), over a fresh expression;
@@ -8,6 +8,8 @@ For each case of issue 17 (``_sympy_cases``) this prints:
   suite meets it (each test builds its own expression; per-process caches are warm);
 - again: the median second call on the same expression;
 - the baseline: the median check with ``methods=("tape", "numeric")`` of a fresh expression;
+- ``torch.autograd.gradcheck`` of the same function at the check's first point, when
+  PyTorch is installed, and the warm check's ratio to it;
 - the SymPy route the report names.
 
 Ratios are to the baseline. ``--calibrate`` instead times the element-wise closed form
@@ -23,6 +25,7 @@ from collections.abc import Callable
 
 import _sympy_cases as cases
 from _timing import median_time, verdict
+from _torch_graph import gradcheck_call
 
 import diffcheck as dc
 from diffcheck.backends import sympy_cache, sympy_chain, sympy_local, sympy_size
@@ -58,9 +61,17 @@ def cold_time(build: Callable[[], cases.Case], repeats: int = 3) -> float:
     return statistics.median(samples)
 
 
+def gradcheck_seconds(build: Callable[[], cases.Case], repeats: int) -> float | None:
+    """``torch.autograd.gradcheck`` of the same function at the check's first point."""
+    case = build()
+    at = dc.checking.points.resolve(case.y, None, 0, 1).points[0]
+    call = gradcheck_call(case.y, case.wrt, at)
+    return None if call is None else median_time(call, repeats)
+
+
 def main(repeats: int = 5) -> None:
     print(f"{'case':34s} {'cold':>8s} {'ratio':>7s} {'warm':>8s} {'ratio':>7s} {'again':>8s} "
-          f"{'no SymPy':>9s}  route")
+          f"{'no SymPy':>9s} {'gradcheck':>10s} {'warm/gc':>8s}  route")
     for name, build in cases.CASES.items():
         cold = cold_time(build)
         warm = median_time(lambda b=build: check(b), repeats)
@@ -70,8 +81,11 @@ def main(repeats: int = 5) -> None:
         again = median_time(lambda c=case: dc.check(c.y, c.wrt), repeats)
         route = ("matrix form" if any("in matrix notation" in n for n in report.notes)
                  else "per-node" if any("per-node route" in n for n in report.notes) else "element-wise")
+        torch_seconds = gradcheck_seconds(build, repeats)
+        peer = ("(no torch)".rjust(10) + " " * 9 if torch_seconds is None
+                else f"{torch_seconds:9.3f}s {warm / torch_seconds:7.2f}×")
         print(f"{name:34s} {cold:7.3f}s {cold / base:6.1f}× {warm:7.3f}s {warm / base:6.1f}× "
-              f"{again:7.3f}s {base:8.3f}s  {route} {'ok' if report.ok else 'FAILED'}")
+              f"{again:7.3f}s {base:8.3f}s {peer}  {route} {'ok' if report.ok else 'FAILED'}")
         print(f"{'':34s} cold ratio {verdict(cold / base, BAR)}, warm ratio "
               f"{verdict(warm / base, TARGET)}, cold seconds {verdict(cold, LIMIT)}")
 

@@ -79,3 +79,12 @@ def test_closed_form_sizes_compares_the_same_derivative_at_both_sizes():
     at = {n: rng.standard_normal(v.shape) for n, v in dc.ir.variables(large).items()}
     np.testing.assert_allclose(dc.closed_form(large, w_large).evaluate(at), dc.grad(large, w_large, at),
                                rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", list(load("_sympy_cases").CASES))
+def test_the_torch_rerun_of_each_routing_case_computes_the_same_function(name):
+    pytest.importorskip("torch")
+    case = load("_sympy_cases").CASES[name]()
+    at = dc.checking.points.resolve(case.y, None, 0, 1).points[0]
+    function, inputs = load("_torch_graph").torch_function(case.y, case.wrt, at)
+    np.testing.assert_allclose(function(*inputs).detach().numpy(), dc.evaluate(case.y, at), rtol=1e-12)

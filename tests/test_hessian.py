@@ -1,4 +1,4 @@
-"""Hessians and Hessian-vector products three independent ways (issue 18)."""
+"""Hessians and Hessian-vector products three independent ways."""
 
 import numpy as np
 import pytest

@@ -235,7 +235,7 @@ def test_a_typed_claim_with_an_overflowing_value_is_a_failing_report():
     assert {m.values["claimed"] for m in report.mismatches} == {1.0}
 
 
-# ----- reports a student can read (issue 19, section 3) -----
+# ----- reports a student can read -----
 def test_a_variable_output_is_named_and_an_unnamed_output_says_how_to_name_it():
     import diffcheck as _dc
 
