@@ -145,9 +145,17 @@ def _partials(e, reads: tuple, memo: dict) -> list:
     pattern = e.xreplace(dict(zip(reads, placeholders, strict=True)))
     found = memo.get(pattern)
     if found is None:
-        found = memo[pattern] = [sp.diff(pattern, p) for p in placeholders]
+        found = memo[pattern] = [_derivative(pattern, p) for p in placeholders]
     back = dict(zip(placeholders, reads, strict=True))
     return [d.xreplace(back) for d in found]
+
+
+def _derivative(e, symbol):
+    """``sympy.diff(e, symbol)``; a sum term by term over the terms that read ``symbol``
+    (a row's sum of 16 reads would otherwise differentiate all 16 terms 16 times)."""
+    if e.is_Add:
+        return sp.Add(*[sp.diff(term, symbol) for term in e.args if symbol in term.free_symbols])
+    return sp.diff(e, symbol)
 
 
 def _frozen(value) -> tuple | None:
