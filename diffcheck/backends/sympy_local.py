@@ -20,6 +20,7 @@ import numpy as np
 
 from diffcheck._lazy import sympy as sp
 from diffcheck.backends.symbolic import CompiledEntries, number
+from diffcheck.backends.sympy_numpy import numpy_function
 from diffcheck.ir import Const, Expr
 from diffcheck.ops.base import Op
 from diffcheck.symbols import element_symbol
@@ -103,7 +104,7 @@ def elementwise_rule(
     """
     lowering = lower_node(record, [()] * len(constants), dict(params), constants)
     derivative = sp.powsimp(sp.diff(lowering.out[()], lowering.slots[k][()]))
-    return sp.lambdify([s[()] for s in lowering.slots], derivative, modules="numpy")
+    return numpy_function([s[()] for s in lowering.slots], derivative)
 
 
 # ----- the "lower" route and localisation: the node lowered at its real shapes -----

@@ -89,9 +89,9 @@ def local_paths(record: Op, shapes: tuple, params: tuple) -> LocalPaths | None:
     out_shape = record.shape(*shapes, **kwargs)
     grouping = record.groups(*shapes, **kwargs) if record.groups and len(shapes) == 1 else None
     if grouping is not None and out_shape == shapes[0]:
-        return _grouped_paths(record, shapes[0], *grouping)
-    if record.sympy_route == "elementwise" and len(shapes) == 1 and out_shape == shapes[0] != (1,):
-        return _grouped_paths(record, shapes[0], (), kwargs, (1,))
+        return _grouped_paths(record, shapes, *grouping)
+    if record.sympy_route == "elementwise" and out_shape != (1,) and all(s == out_shape for s in shapes):
+        return _grouped_paths(record, shapes, (), kwargs, (1,))  # no broadcast: element by element
     if record.lowered_terms(out_shape, *shapes, **kwargs) > PROBE_TERMS:
         return None
     symbols, out = plain_lowering(record, shapes, params, (None,) * len(shapes))
@@ -112,21 +112,24 @@ def local_paths(record: Op, shapes: tuple, params: tuple) -> LocalPaths | None:
     return LocalPaths(reads, own)
 
 
-def _grouped_paths(record: Op, shape: tuple, axes: tuple[int, ...], params: dict,
+def _grouped_paths(record: Op, shapes: tuple, axes: tuple[int, ...], params: dict,
                    group_shape: tuple | None = None) -> LocalPaths | None:
-    """An op acting group by group along ``axes`` (a row-wise layer norm; an elementwise op,
-    one element of shape (1,) per group): one group probed, its counts repeated for every
-    group (the same as probing the whole node)."""
+    """An op acting group by group along ``axes`` on inputs of one shape (a row-wise layer
+    norm; an elementwise op without broadcasting, one element of shape (1,) per group):
+    one group probed, its counts repeated for every group (the same as probing the whole
+    node)."""
+    shape = shapes[0]
     group_shape = group_shape or tuple(shape[i] for i in axes)
-    one = local_paths(record, (group_shape,), tuple(sorted(params.items())))
+    one = local_paths(record, (group_shape,) * len(shapes), tuple(sorted(params.items())))
     if one is None:
         return None
     perm = [i for i in range(len(shape)) if i not in axes] + list(axes)
     flat = np.arange(int(np.prod(shape))).reshape(shape).transpose(perm).reshape(-1, one.own.size)
-    rows, cols, counts = one.reads[0]
     own = np.empty(flat.size)
     own[flat] = one.own
-    return LocalPaths(((flat[:, rows].ravel(), flat[:, cols].ravel(), np.tile(counts, len(flat))),), own)
+    reads = tuple((flat[:, rows].ravel(), flat[:, cols].ravel(), np.tile(counts, len(flat)))
+                  for rows, cols, counts in one.reads)
+    return LocalPaths(reads, own)
 
 
 def quick_terms(y: Expr, var: Var) -> float:
