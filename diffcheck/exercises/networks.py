@@ -90,6 +90,12 @@ def make_layer(rng: np.random.Generator, level: int) -> Draft:
                  rf"{to_latex(parts[2].solution[i, j])}"),
         ("p", r"$\partial \mathbf{a}/\partial \mathbf{b}$ is diagonal, and "
               r"$\partial a_i / \partial W_{k,j} = 0$ for $k \ne i$."),
+        ("p", "In matrix notation (derived over whole arrays by `dc.closed_form`; for "
+              r"$\partial \mathbf{a}/\partial W$ the entry $[i, j, k]$ is "
+              r"$\partial a_i / \partial W_{j,k}$):"),
+        ("math", r", \quad ".join(
+            rf"\frac{{\partial \mathbf{{a}}}}{{\partial {tex}}} = {dc.closed_form(a, name).latex}"
+            for name, tex in (("W", "W"), ("b", r"\mathbf{b}"), ("x", r"\mathbf{x}")))),
     ]
     return Draft(title=f"Derivatives of a {act} layer (level {level})", blocks=blocks,
                  worked=worked, variables=variables, parts=parts,

@@ -175,3 +175,11 @@ def test_the_matrix_form_in_backprop_solutions_gives_the_networks_gradient(act, 
     E = 0.5 * dc.sum((w["W2"] @ f(w["W1"] @ dc.const(data["x"]) + w["b1"]) + w["b2"]
                       - dc.const(data["t"])) ** 2)
     np.testing.assert_allclose(form.evaluate({**given, **data}), dc.grad(E, which, given), rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_layer_solutions_end_with_the_lecture_forms(seed):
+    text = exercises.generate("layer", seed, 1 + seed % 2).worked_solution
+    closing = text.split("by `dc.closed_form`")[-1]
+    assert r"\delta_{ij}" in closing and r"x_{k}" in closing
+    assert r"\operatorname{diag}" in closing and closing.count(r"\, W") == 1
