@@ -23,7 +23,7 @@ import numpy as np
 
 from diffcheck._lazy import sympy as sp
 from diffcheck.backends.sympy_local import Shape, numbers
-from diffcheck.backends.sympy_patterns import PatternProgram
+from diffcheck.backends.sympy_patterns import PatternProgram, pattern_key, pattern_of, placeholders
 from diffcheck.ops.base import Op
 
 
@@ -68,19 +68,26 @@ class ChainJacobian:
 
     def project(self, g: np.ndarray, inputs: Sequence[np.ndarray]) -> np.ndarray:
         """``gᵀJ`` at these input values, shaped as input k."""
-        values = [v for value, fixed in zip(inputs, self.constants, strict=True) if not fixed
-                  for v in np.ravel(value)]
-        local = self.fixed.copy()
+        return self.project_rows(np.asarray(g)[None], [np.asarray(v)[None] for v in inputs])[0]
+
+    def project_rows(self, g: np.ndarray, inputs: Sequence[np.ndarray]) -> np.ndarray:
+        """``gᵀJ`` for R independent instances at once (the groups of a row-wise op): ``g``
+        and every input carry a leading axis of length R; the result is (R, *input k)."""
+        rows = len(g)
+        values = np.concatenate([np.reshape(np.asarray(v, dtype=float), (rows, -1))
+                                 for v, fixed in zip(inputs, self.constants, strict=True) if not fixed]
+                                + [np.empty((rows, 0))], axis=1).T
+        local = np.repeat(self.fixed[:, None], rows, axis=1)
         if len(self.varying):
-            local[self.varying] = self.function(np.asarray(values, dtype=float))
-        adjoint = np.zeros(self.slots)
-        for gi, (reads, at) in zip(np.ravel(g), self.output_edges, strict=True):
-            if gi:
+            local[self.varying] = self.function(values)
+        adjoint = np.zeros((self.slots, rows))
+        for gi, (reads, at) in zip(np.reshape(g, (rows, -1)).T, self.output_edges, strict=True):
+            if gi.any():
                 np.add.at(adjoint, reads, gi * local[at])
         for t, reads, at in self.step_edges:
-            if adjoint[t]:
+            if adjoint[t].any():
                 np.add.at(adjoint, reads, adjoint[t] * local[at])
-        return adjoint[: self.inputs].reshape(self.in_shape)
+        return adjoint[: self.inputs].T.reshape((rows, *self.in_shape))
 
 
 @lru_cache(maxsize=64)
@@ -141,13 +148,13 @@ def _partials(e, reads: tuple, memo: dict) -> list:
     """``∂e/∂a`` for each ``a`` in ``reads`` by ``sympy.diff``, derived once per pattern:
     steps that differ only in which symbols they read (the rows of a layer norm) are
     renamed to the same placeholders first, so SymPy differentiates each pattern once."""
-    placeholders = tuple(sp.Symbol(f"_p{i}", real=True) for i in range(len(reads)))
-    pattern = e.xreplace(dict(zip(reads, placeholders, strict=True)))
-    found = memo.get(pattern)
+    key = pattern_key(e, reads)
+    found = memo.get(key)
     if found is None:
-        found = memo[pattern] = [_derivative(pattern, p) for p in placeholders]
-    back = dict(zip(placeholders, reads, strict=True))
-    return [d.xreplace(back) for d in found]
+        pattern = pattern_of(e, reads)
+        found = memo[key] = [_derivative(pattern, p) for p in placeholders(len(reads))]
+    back = dict(zip(placeholders(len(reads)), reads, strict=True))
+    return [d if d.is_Number else d.xreplace(back) for d in found]
 
 
 def _derivative(e, symbol):

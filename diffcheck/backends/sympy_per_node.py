@@ -85,7 +85,7 @@ def _grouped_adjoint(record: Op, axes: tuple[int, ...], params: dict, g, x) -> n
     local = sympy_chain.chain_jacobian(record, 0, [group_shape], params)
     xs = np.transpose(x, perm).reshape((-1, *group_shape))
     gs = np.transpose(g, perm).reshape((-1, *group_shape))
-    parts = np.stack([local.project(gi, [xi]) for gi, xi in zip(gs, xs, strict=True)])
+    parts = local.project_rows(gs, [xs])
     return np.transpose(parts.reshape([x.shape[i] for i in perm]), np.argsort(perm))
 
 
