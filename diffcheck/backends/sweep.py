@@ -104,7 +104,8 @@ def compile_sweep(owner: Any, source: str, env: Env) -> Run:
     the next compile, never from the collector itself: a collection can run inside
     ``linecache.checkcache``'s loop over the cache (pdb, doctest), which then fails on a
     key that vanished under it."""
-    for stale in [name for name in _UNUSED if _LINECACHE_USERS[name] <= 0]:
+    # tuple(): a snapshot, as a collection may run a finalizer that adds to _UNUSED meanwhile
+    for stale in [name for name in tuple(_UNUSED) if _LINECACHE_USERS[name] <= 0]:
         _UNUSED.discard(stale)
         _LINECACHE_USERS.pop(stale, None)
         linecache.cache.pop(stale, None)
