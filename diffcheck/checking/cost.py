@@ -78,7 +78,12 @@ def elementwise_seconds(y: Expr, var: Var, max_terms: int) -> tuple[float, float
     size = sympy_size.closed_form_size(y, var)
     if size is None:
         return float("inf"), float("inf")
-    return SETUP_SECONDS + TERM_SECONDS * size.terms, size.terms
+    return closed_form_seconds(size.terms), size.terms
+
+
+def closed_form_seconds(terms: float) -> float:
+    """Predicted seconds of the element-wise closed form with ``terms`` tree nodes."""
+    return SETUP_SECONDS + TERM_SECONDS * terms
 
 
 def per_node_seconds(y: Expr, var: Var) -> float:
@@ -98,11 +103,11 @@ def per_node_seconds(y: Expr, var: Var) -> float:
     return total
 
 
-def _quick_seconds(y: Expr, var: Var) -> float:
-    """A lower bound of the element-wise closed form's seconds, without SymPy (cached on ``y``)."""
+def _quick_terms(y: Expr, var: Var) -> float:
+    """A lower bound of the element-wise closed form's tree nodes, without SymPy (cached on ``y``)."""
     key = ("sympy-quick", var.name, var.shape)
     if key not in y._cache:
-        y._cache[key] = SETUP_SECONDS + TERM_SECONDS * sympy_size.quick_terms(y, var)
+        y._cache[key] = sympy_size.quick_terms(y, var)
     return y._cache[key]
 
 
@@ -118,10 +123,10 @@ def _estimate(y: Expr, var: Var, max_terms: int, together: bool) -> SympyRoute:
     if cached is not None:
         return cached
     per_node = per_node_seconds(y, var)
-    quick = _quick_seconds(y, var)  # no SymPy: enough to rule out a dear closed form
-    at_least = quick > (max(ELEMENTWISE_BUDGET, per_node) if together else per_node)
+    quick = _quick_terms(y, var)  # no SymPy: enough to rule out a dear closed form
+    at_least = closed_form_seconds(quick) > (max(ELEMENTWISE_BUDGET, per_node) if together else per_node)
     if at_least:
-        closed, terms = quick, (quick - SETUP_SECONDS) / TERM_SECONDS
+        closed, terms = closed_form_seconds(quick), quick
     else:
         closed, terms = elementwise_seconds(y, var, max_terms)
     estimate = y._cache[key] = SympyRoute(False, closed, per_node, terms, at_least)
@@ -136,7 +141,7 @@ def choose(y: Expr, var: Var, max_terms: int, wrt: Sequence[Var] = ()) -> SympyR
     under ``ELEMENTWISE_BUDGET``; never above ``max_terms`` lowered terms (counted per node).
     """
     wrt = tuple(wrt) or (var,)
-    together = sum(_quick_seconds(y, v) for v in wrt) <= ELEMENTWISE_BUDGET
+    together = sum(closed_form_seconds(_quick_terms(y, v)) for v in wrt) <= ELEMENTWISE_BUDGET
     mine = _estimate(y, var, max_terms, together)
     total = (sum(_estimate(y, v, max_terms, together).elementwise_seconds for v in wrt)
              if together else float("inf"))

@@ -145,12 +145,7 @@ def make_backprop(rng: np.random.Generator, level: int) -> Draft:
     def net(cut: str | None = None, live: tuple[str, ...] = tuple(given)) -> dict[str, dc.Expr]:
         """The network's nodes; weights not in ``live`` are constants, ``cut`` is a variable."""
         w = {k: dc.Var(k, shapes[k]) if k in live else dc.const(v) for k, v in given.items()}
-        nodes: dict[str, dc.Expr] = {}
-        nodes["z1"] = dc.vector("z1", n1) if cut == "z1" else w["W1"] @ x + w["b1"]
-        nodes["a1"] = dc.vector("a1", n1) if cut == "a1" else f(nodes["z1"])
-        nodes["yhat"] = dc.vector("yhat", n2) if cut == "yhat" else w["W2"] @ nodes["a1"] + w["b2"]
-        nodes["E"] = 0.5 * dc.sum((nodes["yhat"] - t) ** 2)
-        return nodes
+        return network(w, x, t, f, cut)
 
     nodes = net()
     E = nodes["E"]
@@ -234,13 +229,25 @@ def _backprop_steps(net: Callable[..., dict[str, dc.Expr]], which: str,
     return steps
 
 
+def network(w: dict[str, dc.Expr], x: dc.Expr, t: dc.Expr, f: Callable[[dc.Expr], dc.Expr],
+            cut: str | None = None) -> dict[str, dc.Expr]:
+    """The nodes of ``E = ½Σ(W2 f(W1 x + b1) + b2 − t)²``; the node named ``cut`` (z1, a1
+    or yhat) is a variable of its own."""
+    n1, n2 = w["W1"].shape[0], w["W2"].shape[0]
+    nodes: dict[str, dc.Expr] = {}
+    nodes["z1"] = dc.vector("z1", n1) if cut == "z1" else w["W1"] @ x + w["b1"]
+    nodes["a1"] = dc.vector("a1", n1) if cut == "a1" else f(nodes["z1"])
+    nodes["yhat"] = dc.vector("yhat", n2) if cut == "yhat" else w["W2"] @ nodes["a1"] + w["b2"]
+    nodes["E"] = 0.5 * dc.sum((nodes["yhat"] - t) ** 2)
+    return nodes
+
+
 def matrix_gradient(which: str, given: dict[str, np.ndarray], data: dict[str, np.ndarray],
                     f: Callable[[dc.Expr], dc.Expr]) -> ClosedForm:
     """∂E/∂W in matrix notation (``dc.closed_form``), over named vectors ``x`` and ``t``."""
     x, t = dc.vector("x", len(data["x"])), dc.vector("t", len(data["t"]))
     w = {k: dc.Var(k, v.shape) for k, v in given.items()}
-    E = 0.5 * dc.sum((w["W2"] @ f(w["W1"] @ x + w["b1"]) + w["b2"] - t) ** 2)
-    return dc.closed_form(E, w[which])
+    return dc.closed_form(network(w, x, t, f)["E"], w[which])
 
 
 def _lecture_forms(grads: dict[str, np.ndarray], values: dict[str, np.ndarray],
