@@ -14,6 +14,7 @@ takes of it. Reads each record's ``lower`` and ``lowered_terms`` only.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -90,8 +91,9 @@ def local_paths(record: Op, shapes: tuple, params: tuple) -> LocalPaths | None:
     grouping = record.groups(*shapes, **kwargs) if record.groups and len(shapes) == 1 else None
     if grouping is not None and out_shape == shapes[0]:
         return _grouped_paths(record, shapes, *grouping)
-    if record.sympy_route == "elementwise" and out_shape != (1,) and all(s == out_shape for s in shapes):
-        return _grouped_paths(record, shapes, (), kwargs, (1,))  # no broadcast: element by element
+    unbroadcast = all(s == out_shape for s in shapes)
+    if record.sympy_route == "elementwise" and unbroadcast and math.prod(out_shape) > 1:
+        return _grouped_paths(record, shapes, (), kwargs, (1,))  # element by element
     if record.lowered_terms(out_shape, *shapes, **kwargs) > PROBE_TERMS:
         return None
     symbols, out = plain_lowering(record, shapes, params, (None,) * len(shapes))
